@@ -1,0 +1,39 @@
+"""Customers in Django admin: personal data masked, the resident number typed once and sealed."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import CustomerAdminForm
+from accounts.models import Customer
+from accounts.phone import normalize_phone
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = [
+        "user_id", "name", "masked_resident_number_display", "masked_phone_display", "kind",
+        "internet_banking_enrolled", "created_at",
+    ]
+    list_filter = ["kind", "internet_banking_enrolled"]
+    search_fields = ["user_id", "name"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description=_("주민등록번호"))
+    def masked_resident_number_display(self, obj):
+        return obj.masked_resident_number
+
+    @admin.display(description=_("휴대폰 번호"))
+    def masked_phone_display(self, obj):
+        return obj.masked_phone
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalize_phone(search_term)
+        except ValidationError:
+            return queryset, may_have_duplicates
+        return queryset | self.model.objects.filter(phone=phone), may_have_duplicates

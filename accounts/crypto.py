@@ -1,0 +1,104 @@
+"""Encryption at rest of resident registration numbers, and their keyed lookup hash.
+
+Threat model: someone who reads the database (a dump, a backup, a replica) must learn no resident
+number. Numbers are sealed with AES-256-GCM under ``FIELD_ENCRYPTION_KEYS`` (newest key first; older
+keys still decrypt, so keys rotate without a flag day) and each ciphertext names its key id. Lookup
+uses an HMAC-SHA256 under ``RRN_LOOKUP_KEY``, a separate secret, so equality search needs no
+decryption and the table holds nothing a dictionary of the ~10^10 plausible numbers can reverse
+without the key.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+FORMAT_VERSION = "v1"
+
+
+class DecryptionError(Exception):
+    """The ciphertext is damaged, or no configured key can open it."""
+
+
+@dataclass(frozen=True)
+class FieldKey:
+    key_id: str
+    secret: bytes
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@lru_cache(maxsize=8)
+def _parse_keys(raw: str) -> tuple[FieldKey, ...]:
+    keys = []
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        key_id, sep, encoded = entry.partition(":")
+        if not sep or not key_id or ":" in encoded:
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEYS entries must look like '<key id>:<base64 of 32 bytes>'."
+            )
+        secret = _b64decode(encoded)
+        if len(secret) != 32:
+            raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS key {key_id!r} is not 32 bytes.")
+        keys.append(FieldKey(key_id, secret))
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds no key.")
+    if len({k.key_id for k in keys}) != len(keys):
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS repeats a key id.")
+    return tuple(keys)
+
+
+def field_keys() -> tuple[FieldKey, ...]:
+    return _parse_keys(settings.FIELD_ENCRYPTION_KEYS)
+
+
+def encrypt(plaintext: str, *, purpose: str) -> str:
+    """Seal under the newest key: ``v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>``."""
+    key = field_keys()[0]
+    nonce = os.urandom(12)
+    sealed = AESGCM(key.secret).encrypt(nonce, plaintext.encode(), _aad(purpose, key.key_id))
+    return f"{FORMAT_VERSION}:{key.key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str, *, purpose: str) -> str:
+    version, _, rest = token.partition(":")
+    key_id, _, encoded = rest.partition(":")
+    if version != FORMAT_VERSION:
+        raise DecryptionError("unknown ciphertext format")
+    key = next((k for k in field_keys() if k.key_id == key_id), None)
+    if key is None:
+        raise DecryptionError(f"key {key_id!r} is not configured")
+    blob = _b64decode(encoded)
+    try:
+        plaintext = AESGCM(key.secret).decrypt(blob[:12], blob[12:], _aad(purpose, key_id))
+    except InvalidTag:
+        raise DecryptionError("ciphertext does not authenticate") from None
+    return plaintext.decode()
+
+
+def key_id_of(token: str) -> str:
+    return token.split(":", 2)[1]
+
+
+def needs_reencryption(token: str) -> bool:
+    return key_id_of(token) != field_keys()[0].key_id
+
+
+def lookup_hash(value: str, *, purpose: str) -> str:
+    """Deterministic keyed hash for equality lookups (hex)."""
+    key = hashlib.sha256(b"certcenter.lookup:" + settings.RRN_LOOKUP_KEY.encode()).digest()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _aad(purpose: str, key_id: str) -> bytes:
+    # Binding the purpose stops a ciphertext from one column being replayed into another.
+    return f"certcenter:{FORMAT_VERSION}:{purpose}:{key_id}".encode()

@@ -1,0 +1,104 @@
+"""Customer writes and the identification lookup (아이디 + 주민등록번호 → customer)."""
+
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from accounts.models import Customer, resident_number_hash
+from accounts.rrn import parse_resident_number
+from accounts.throttle import Throttle
+
+logger = logging.getLogger(__name__)
+
+
+class CustomerNotFound(Exception):
+    """One outcome for an unknown ID, a wrong number and a customer without internet banking."""
+
+
+class LookupThrottled(Exception):
+    """Too many failed lookups from this client or for this user ID; try again later."""
+
+
+def lookup_throttles() -> tuple[Throttle, Throttle]:
+    limit, window = settings.LOOKUP_MAX_FAILURES, settings.LOOKUP_FAILURE_WINDOW
+    return Throttle("lookup-ip", limit, window), Throttle("lookup-user", limit, window)
+
+
+@sensitive_variables("resident_number", "digits")
+def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Customer:
+    """Identify a customer by internet-banking ID and resident number.
+
+    Raises CustomerNotFound without saying which part was wrong, or LookupThrottled once
+    ``LOOKUP_MAX_FAILURES`` failures were counted for the client IP or the user ID within
+    ``LOOKUP_FAILURE_WINDOW`` seconds.
+    """
+    user_id = (user_id or "").strip().lower()
+    by_ip, by_user = lookup_throttles()
+    if not by_ip.reserve(client_ip):
+        raise LookupThrottled
+    if not by_user.reserve(user_id):
+        by_ip.release(client_ip)
+        raise LookupThrottled
+    try:
+        digits = parse_resident_number(resident_number).digits
+    except ValidationError:
+        digits = None
+    customer = None
+    if digits:
+        customer = Customer.objects.filter(
+            user_id=user_id,
+            resident_number_hash=resident_number_hash(digits),
+            internet_banking_enrolled=True,
+        ).first()
+    if customer is None:
+        logger.info("customer lookup failed", extra={"client_ip": client_ip})
+        raise CustomerNotFound
+    by_ip.release(client_ip)
+    by_user.reset(user_id)
+    return customer
+
+
+@sensitive_variables("resident_number")
+@transaction.atomic
+def customer_create(
+    *,
+    user_id: str,
+    name: str,
+    resident_number: str,
+    phone: str,
+    email: str = "",
+    birth_date: date | None = None,
+    kind: str = Customer.Kind.PERSONAL,
+    internet_banking_enrolled: bool = True,
+) -> Customer:
+    customer = Customer(
+        user_id=user_id,
+        name=name,
+        phone=phone,
+        email=email,
+        birth_date=birth_date,
+        kind=kind,
+        internet_banking_enrolled=internet_banking_enrolled,
+    )
+    customer.set_resident_number(resident_number)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@sensitive_variables("resident_number")
+@transaction.atomic
+def customer_update(*, customer: Customer, resident_number: str | None = None, **fields) -> Customer:
+    """Change a customer's details (a new resident number is re-encrypted and re-hashed)."""
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    if resident_number:
+        customer.birth_date = None if "birth_date" not in fields else customer.birth_date
+        customer.set_resident_number(resident_number)
+    customer.full_clean()
+    customer.save()
+    return customer

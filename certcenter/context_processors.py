@@ -1,0 +1,7 @@
+"""Values every page's base layout needs."""
+
+from django.conf import settings
+
+
+def site(request):
+    return {"BANK_NAME": settings.BANK_NAME}

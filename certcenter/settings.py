@@ -1,0 +1,182 @@
+"""Settings for CertCenter, all read from the environment (and an optional local ``.env``).
+
+With DEBUG off every secret must be set explicitly: a missing one stops start-up with a message that
+names it. ``make run`` writes a development ``.env`` with fresh secrets (``python -m certcenter.envfile``).
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+ENV_FILE = Path(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+if ENV_FILE.is_file():
+    env.read_env(str(ENV_FILE))
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required_secret(name: str) -> str:
+    value = env.str(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it in the environment or in {ENV_FILE} "
+            "(`python -m certcenter.envfile` writes a development .env with fresh secrets)."
+        )
+    return value
+
+
+SECRET_KEY = _required_secret("SECRET_KEY")
+FIELD_ENCRYPTION_KEYS = _required_secret("FIELD_ENCRYPTION_KEYS")
+RRN_LOOKUP_KEY = _required_secret("RRN_LOOKUP_KEY")
+CA_KEY_PASSPHRASE = _required_secret("CA_KEY_PASSPHRASE")
+PIN_PEPPER = _required_secret("PIN_PEPPER")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "accounts",
+    "verification",
+    "certificates",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "certcenter.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "certcenter.context_processors.site",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "certcenter.wsgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for a writer instead of failing at once, and let readers run beside it (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+elif "CONN_MAX_AGE" not in DATABASES["default"] or not DATABASES["default"]["CONN_MAX_AGE"]:
+    # A new PostgreSQL connection per request costs ~4.5 ms here; keep them open.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://certcenter")}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# TLS is terminated by the proxy in front of gunicorn; it sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어")]
+TIME_ZONE = "Asia/Seoul"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- CertCenter ------------------------------------------------------------------------------
+BANK_NAME = env.str("BANK_NAME", default="KB국민은행")
+BANK_CODE = env.str("BANK_CODE", default="004")
+CERTIFICATE_ORGANIZATION = env.str("CERTIFICATE_ORGANIZATION", default="CertCenter Sim")
+# Where the app is reachable from outside; used in certificates' CRL and AIA URLs.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# accounts: customer lookup throttle (failures per window, per client IP and per user ID).
+LOOKUP_MAX_FAILURES = env.int("LOOKUP_MAX_FAILURES", default=5)
+LOOKUP_FAILURE_WINDOW = env.int("LOOKUP_FAILURE_WINDOW", default=600)
+
+# verification
+SMS_BACKEND = env.str("SMS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
+ARS_BACKEND = env.str("ARS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
+SIMULATED_PHONE_ENABLED = env.bool("SIMULATED_PHONE_ENABLED", default=DEBUG)
+SMS_CODE_TTL = env.int("SMS_CODE_TTL", default=180)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+SMS_RESEND_COOLDOWN = env.int("SMS_RESEND_COOLDOWN", default=60)
+SMS_MAX_SENDS = env.int("SMS_MAX_SENDS", default=5)
+SMS_SEND_WINDOW = env.int("SMS_SEND_WINDOW", default=600)
+ARS_CALL_TTL = env.int("ARS_CALL_TTL", default=180)
+ARS_MAX_ATTEMPTS = env.int("ARS_MAX_ATTEMPTS", default=3)
+
+# certificates
+CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", default=365)
+CERTIFICATE_KEY_TYPE = env.str("CERTIFICATE_KEY_TYPE", default="rsa-2048")
+CERTIFICATE_POLICY_OID = env.str("CERTIFICATE_POLICY_OID", default="1.2.410.200005.1.1.1.10")
+RENEWAL_WINDOW_DAYS = env.int("RENEWAL_WINDOW_DAYS", default=30)
+CA_DIR = Path(env.str("CA_DIR", default=str(BASE_DIR / "var" / "ca")))
+PIN_MAX_FAILURES = env.int("PIN_MAX_FAILURES", default=5)
+PIN_SCRYPT_N = env.int("PIN_SCRYPT_N", default=2**14)
+FLOW_IDLE_TIMEOUT = env.int("FLOW_IDLE_TIMEOUT", default=600)
