@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("personal/", views.PersonalFinanceCertView.as_view(), name="personal"),
     path("corporate/", views.CorporateView.as_view(), name="corporate"),
+    path("", include("verification.urls")),
     path("admin/", admin.site.urls),
 ]
