@@ -11,5 +11,6 @@ urlpatterns = [
     path("personal/", views.PersonalFinanceCertView.as_view(), name="personal"),
     path("corporate/", views.CorporateView.as_view(), name="corporate"),
     path("", include("verification.urls")),
+    path("", include("certificates.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -35,3 +35,16 @@ def customer(customer_factory):
         user_id="hong", name="홍길동", resident_number="900101-1234568", phone="010-1234-5678",
         email="hong@example.com",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def simulated_ca(tmp_path_factory):
+    """One real CA for the whole run, in a temporary CA_DIR (never the developer's own)."""
+    from django.conf import settings
+
+    from certificates.ca import ca_create, clear_ca_cache
+
+    directory = tmp_path_factory.mktemp("ca")
+    settings.CA_DIR = directory
+    clear_ca_cache()
+    return ca_create(directory=directory)

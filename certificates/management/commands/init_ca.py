@@ -1,0 +1,31 @@
+"""Create the simulated root and issuing CA once."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from certificates import pki
+from certificates.ca import ca_create, ca_dir, ca_exists
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the simulated CA (root + issuing) in CA_DIR, keys encrypted with "
+        "CA_KEY_PASSPHRASE. Idempotent: an existing CA is kept, never overwritten."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--key-type", choices=pki.KEY_TYPES, default="rsa-2048")
+
+    def handle(self, *args, key_type, **options):
+        directory = ca_dir()
+        if ca_exists(directory):
+            self.stdout.write(f"CA exists in {directory}; left as it is.")
+            return
+        if any(directory.glob("*.pem")):
+            raise CommandError(
+                f"{directory} holds part of a CA. Move it away and run init_ca again."
+            )
+        ca = ca_create(directory=directory, key_type=key_type)
+        self.stdout.write(
+            f"Created the CA in {directory}:\n  {ca.root_cert.subject.rfc4514_string()}\n"
+            f"  {ca.cert.subject.rfc4514_string()}"
+        )

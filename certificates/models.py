@@ -1,0 +1,225 @@
+"""Certificates the simulated CA issued, the sealed keys they certify, and their audit trail."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Customer
+
+
+class SealedKey(models.Model):
+    """A customer's private key held "in the cloud": sealed under their PIN and the server pepper.
+
+    Successive certificates over the same key (renewals) point here; the PIN failure count and the
+    lock live here because they guard the key, not one certificate.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sealed_keys")
+    key_type = models.CharField(max_length=16)
+    sealed_private_key = models.BinaryField(editable=False)
+    # The VID random R, encrypted like a resident number (it lets anyone holding the number
+    # recompute the VID, so it is as sensitive as the binding itself).
+    vid_random_encrypted = models.TextField(editable=False)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("보관 키")
+        verbose_name_plural = _("보관 키")
+
+    def __str__(self):
+        return f"{self.key_type} key #{self.pk}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class CertificateQuerySet(models.QuerySet):
+    def current(self):
+        """Certificates that still stand for their customer (at most one per customer)."""
+        return self.filter(status__in=Certificate.CURRENT_STATUSES)
+
+    def active(self):
+        return self.filter(status=Certificate.Status.ACTIVE)
+
+    def expiring(self, *, now, within_days: int):
+        from datetime import timedelta
+
+        return self.active().filter(not_after__lte=now + timedelta(days=within_days))
+
+    def past_expiry(self, *, now):
+        return self.current().filter(not_after__lt=now)
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("발급 중")
+        ACTIVE = "active", _("정상")
+        LOCKED = "locked", _("잠김(비밀번호 오류)")
+        REISSUE_REQUIRED = "reissue_required", _("재발급 필요")
+        RENEWED = "renewed", _("갱신됨")
+        REVOKED = "revoked", _("폐기")
+        EXPIRED = "expired", _("만료")
+        FAILED = "failed", _("발급 실패")
+
+    class RevocationReason(models.TextChoices):
+        # Values are cryptography's x509.ReasonFlags names (RFC 5280 CRLReason).
+        UNSPECIFIED = "unspecified", _("사유 없음")
+        KEY_COMPROMISE = "key_compromise", _("키 손상")
+        AFFILIATION_CHANGED = "affiliation_changed", _("정보 변경")
+        SUPERSEDED = "superseded", _("대체 발급")
+        CESSATION_OF_OPERATION = "cessation_of_operation", _("사용 중지")
+
+    CURRENT_STATUSES = (Status.ACTIVE, Status.LOCKED, Status.REISSUE_REQUIRED)
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="certificates")
+    sealed_key = models.ForeignKey(SealedKey, on_delete=models.PROTECT, related_name="certificates")
+    # Hex of the serial number (up to 159 bits → 40 hex digits), planned before signing.
+    serial = models.CharField(_("일련번호"), max_length=40, unique=True)
+    subject = models.CharField(_("주체"), max_length=255)
+    key_type = models.CharField(_("키 유형"), max_length=16)
+    not_before = models.DateTimeField(_("유효기간 시작"))
+    not_after = models.DateTimeField(_("유효기간 만료"), db_index=True)
+    status = models.CharField(_("상태"), max_length=20, choices=Status, default=Status.PENDING)
+    revocation_reason = models.CharField(
+        _("폐기 사유"), max_length=32, choices=RevocationReason, blank=True
+    )
+    revoked_at = models.DateTimeField(_("폐기 일시"), null=True, blank=True)
+    der = models.BinaryField(null=True, editable=False)
+    # What the certificate was issued for, so renewal can tell whether the customer still matches.
+    issued_name = models.CharField(max_length=50)
+    issued_phone = models.CharField(max_length=16)
+    # The wizard flow that asked for it: a second submit of the same flow finds this row.
+    flow_id = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    renewed_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewed_by"
+    )
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+    )
+    created_at = models.DateTimeField(_("등록 일시"), auto_now_add=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("인증서")
+        verbose_name_plural = _("인증서")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status__in=["active", "locked", "reissue_required"]),
+                name="one_current_certificate_per_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "not_after"], name="certificate_status_expiry"),
+            models.Index(fields=["customer", "status"], name="certificate_customer_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.serial} ({self.get_status_display()})"
+
+    @property
+    def serial_int(self) -> int:
+        return int(self.serial, 16)
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in self.CURRENT_STATUSES
+
+
+class CertificateEvent(models.Model):
+    """Append-only audit trail of certificate lifecycle events. Never holds a secret."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("발급")
+        REISSUED = "reissued", _("재발급")
+        RENEWED = "renewed", _("갱신")
+        RENEWAL_SKIPPED = "renewal_skipped", _("갱신 보류")
+        EXPIRED = "expired", _("만료")
+        REVOKED = "revoked", _("폐기")
+        LOCKED = "locked", _("잠김")
+        PIN_FAILED = "pin_failed", _("비밀번호 오류")
+        VERIFICATION_FAILED = "verification_failed", _("본인 확인 실패")
+        ISSUE_FAILED = "issue_failed", _("발급 실패")
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", _("고객")
+        STAFF = "staff", _("직원")
+        SYSTEM = "system", _("시스템")
+
+    kind = models.CharField(_("이벤트"), max_length=24, choices=Kind)
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate_events"
+    )
+    actor = models.CharField(_("수행자 구분"), max_length=10, choices=Actor)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    client_ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    reason = models.CharField(_("사유"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("일시"), db_index=True)
+
+    class Meta:
+        verbose_name = _("인증서 이력")
+        verbose_name_plural = _("인증서 이력")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("CertificateEvent rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("CertificateEvent rows are append-only.")
+
+
+class ReissueReason(models.TextChoices):
+    """Why a customer asks for a new certificate (the words of the reissue page)."""
+
+    LOST = "lost", _("분실")
+    PIN = "pin", _("비밀번호 분실/잠김")
+    COMPROMISED = "compromised", _("해킹 등 보안 문제")
+    DETAILS_CHANGED = "details_changed", _("개인정보 변경")
+    EXPIRED = "expired", _("유효기간 만료")
+
+
+# The RFC 5280 reason the old certificate is revoked with. A lost key must be presumed compromised.
+REVOCATION_REASON_FOR_REISSUE = {
+    ReissueReason.LOST: Certificate.RevocationReason.KEY_COMPROMISE,
+    ReissueReason.PIN: Certificate.RevocationReason.SUPERSEDED,
+    ReissueReason.COMPROMISED: Certificate.RevocationReason.KEY_COMPROMISE,
+    ReissueReason.DETAILS_CHANGED: Certificate.RevocationReason.AFFILIATION_CHANGED,
+    ReissueReason.EXPIRED: Certificate.RevocationReason.SUPERSEDED,
+}
+
+
+class RevocationList(models.Model):
+    """A CRL signed by the issuing CA; the newest row is served at the CRL distribution point."""
+
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    der = models.BinaryField(editable=False)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("인증서 폐지 목록(CRL)")
+        verbose_name_plural = _("인증서 폐지 목록(CRL)")
+        get_latest_by = "pk"
+
+    def __str__(self):
+        return f"CRL #{self.pk} ({self.entries})"
+
+    @property
+    def number(self) -> int:
+        return self.pk

@@ -1,0 +1,100 @@
+/* Progressive enhancement for the issuance wizard: everything works without this file. */
+(function () {
+  "use strict";
+
+  function fmt(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  // 전체 동의 ticks every term; unticking one unticks 전체 동의.
+  var all = document.querySelector("[data-check-all]");
+  if (all) {
+    var terms = document.querySelectorAll("[data-term]");
+    all.addEventListener("change", function () {
+      terms.forEach(function (t) { t.checked = all.checked; });
+    });
+    terms.forEach(function (t) {
+      t.addEventListener("change", function () {
+        all.checked = Array.prototype.every.call(terms, function (x) { return x.checked; });
+      });
+    });
+  }
+
+  // Digits only in numeric boxes; move from the front to the back half of the resident number.
+  document.querySelectorAll('input[inputmode="numeric"]').forEach(function (input) {
+    input.addEventListener("input", function () {
+      var clean = input.value.replace(/[^0-9]/g, "");
+      if (clean !== input.value) { input.value = clean; }
+      if (input.id === "id_rrn_front" && clean.length === 6) {
+        var back = document.getElementById("id_rrn_back");
+        if (back) { back.focus(); }
+      }
+    });
+  });
+
+  // Countdowns (a code's or call's remaining time).
+  var countdowns = document.querySelectorAll("[data-deadline]");
+  // The wizard's idle timeout, announced a minute before it happens.
+  var idle = document.querySelector("[data-idle-deadline]");
+  var warned = false;
+  function tick() {
+    var now = Date.now();
+    countdowns.forEach(function (el) { el.textContent = fmt(Number(el.dataset.deadline) - now); });
+    if (idle) {
+      var left = Number(idle.dataset.idleDeadline) - now;
+      if (left <= 60000 && !warned) {
+        warned = true;
+        idle.textContent = "곧 시간이 초과됩니다. 남은 시간 " + fmt(left);
+      } else if (warned) {
+        idle.textContent = "곧 시간이 초과됩니다. 남은 시간 " + fmt(left);
+      }
+      if (left <= 0) { window.location.href = idle.dataset.idleUrl; }
+    }
+  }
+  if (countdowns.length || idle) { tick(); setInterval(tick, 1000); }
+
+  // Resend button waits for the cooldown.
+  document.querySelectorAll("[data-resend-at]").forEach(function (button) {
+    var at = Number(button.dataset.resendAt || 0);
+    if (!at) { return; }
+    var label = button.textContent;
+    function update() {
+      var left = at - Date.now();
+      if (left > 0) {
+        button.disabled = true;
+        button.textContent = label + " (" + fmt(left) + " 후 가능)";
+        setTimeout(update, 1000);
+      } else {
+        button.disabled = false;
+        button.textContent = label;
+      }
+    }
+    update();
+  });
+
+  // ARS: poll the call's status every 2 s and move on by itself once the handset keyed it in.
+  var box = document.getElementById("ars-box");
+  var form = document.getElementById("ars-form");
+  if (box && form && box.dataset.status === "pending") {
+    var statusEl = document.getElementById("ars-status");
+    var timer = setInterval(function () {
+      fetch(box.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : { status: "unknown" }; })
+        .then(function (data) {
+          if (data.status === "pending") { return; }
+          clearInterval(timer);
+          if (data.status === "verified") {
+            statusEl.textContent = "ARS 인증이 완료되었습니다. 다음 단계로 이동합니다.";
+            var action = document.createElement("input");
+            action.type = "hidden"; action.name = "action"; action.value = "check";
+            form.appendChild(action);
+            form.submit();
+          } else {
+            statusEl.textContent = "전화 인증이 완료되지 않았습니다. ‘다시 요청’을 눌러 주세요.";
+          }
+        })
+        .catch(function () { /* the 확인 button still works */ });
+    }, 2000);
+  }
+})();

@@ -1,0 +1,123 @@
+"""Walking the issuance wizard with the test client, step by step, as a customer would."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from verification import services as verification
+from verification.backends import locmem
+
+LOCMEM = "verification.backends.locmem.LocmemBackend"
+PIN = "135790"
+
+
+@pytest.fixture(autouse=True)
+def locmem_channels(settings):
+    settings.SMS_BACKEND = LOCMEM
+    settings.ARS_BACKEND = LOCMEM
+    settings.SIMULATED_PHONE_ENABLED = True
+    locmem.clear_outbox()
+    yield locmem.outbox
+    locmem.clear_outbox()
+
+
+class Wizard:
+    """Drives one browser session (a Django test client) through the wizard."""
+
+    def __init__(self, client, capture, customer, rrn="900101-1234568"):
+        self.client = client
+        self.capture = capture
+        self.customer = customer
+        self.rrn = rrn
+
+    def url(self, step):
+        return reverse(f"certificates:{step}")
+
+    def get(self, step):
+        return self.client.get(self.url(step))
+
+    def post(self, step, data):
+        with self.capture(execute=True):
+            return self.client.post(self.url(step), data)
+
+    def terms(self):
+        return self.post("terms", {"agree_all": "on"})
+
+    def identify(self, user_id=None, rrn=None):
+        front, back = (rrn or self.rrn).split("-")
+        return self.post(
+            "identify",
+            {"user_id": user_id or self.customer.user_id, "rrn_front": front, "rrn_back": back},
+        )
+
+    def reissue(self, reason="lost"):
+        return self.post("reissue", {"reason": reason})
+
+    def ars(self):
+        self.post("ars", {"action": "call"})
+        page = self.get("ars")
+        verification.ars_key_in(
+            challenge_id=page.context["challenge"].pk, digits=page.context["display_code"]
+        )
+        return self.post("ars", {"action": "check"})
+
+    def extra(self):
+        return self.post("extra", {"method": "bank_certificate", "confirm_contact": "on"})
+
+    def identity(self, **overrides):
+        data = {
+            "name": self.customer.name,
+            "birth_date": self.customer.birth_date.strftime("%Y%m%d"),
+            "phone": self.customer.phone_display,
+        }
+        data.update(overrides)
+        return data
+
+    def send_code(self, **overrides):
+        return self.post("sms", {"action": "send", **self.identity(**overrides)})
+
+    def last_code(self):
+        sms = [d for d in locmem.outbox if d.kind == "sms"]
+        return re.search(r"\[(\d{6})\]", sms[-1].body).group(1)
+
+    def verify_code(self, code=None):
+        return self.post("sms", {"action": "verify", **self.identity(),
+                                 "code": code or self.last_code()})
+
+    def sms(self):
+        self.send_code()
+        return self.verify_code()
+
+    def pin(self, pin=PIN, confirm=None):
+        return self.post("pin", {"pin": pin, "pin_confirm": confirm or pin})
+
+    def until(self, step, reason="lost"):
+        """Complete every step before ``step``."""
+        order = ["terms", "identify", "reissue", "ars", "extra", "sms", "pin", "done"]
+        for name in order[: order.index(step)]:
+            if name == "reissue":
+                if self.client.session.get("certcenter.flow", {}).get("kind") != "reissue":
+                    continue
+                response = self.reissue(reason)
+            else:
+                response = getattr(self, name)()
+            assert response.status_code == 302, (name, response.content.decode()[:2000])
+        return response
+
+    def issue(self, reason="lost", pin=PIN):
+        self.until("pin", reason=reason)
+        return self.pin(pin)
+
+
+@pytest.fixture
+def wizard_factory(client, django_capture_on_commit_callbacks, customer):
+    def make(customer=customer, client=client, rrn="900101-1234568"):
+        return Wizard(client, django_capture_on_commit_callbacks, customer, rrn=rrn)
+
+    return make
+
+
+@pytest.fixture
+def wizard(wizard_factory):
+    return wizard_factory()
