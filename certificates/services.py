@@ -197,7 +197,7 @@ def certificate_issue(
                 event_record(
                     kind=CertificateEvent.Kind.REVOKED, actor=CertificateEvent.Actor.CUSTOMER,
                     certificate=old, client_ip=client_ip,
-                    reason=f"재발급: {ReissueReason(reissue_reason).label}",
+                    reason=f"재발급: {ReissueReason(reissue_reason).label!s}",
                 )
             certificate.der = pki.certificate_der(x509_certificate)
             certificate.status = Certificate.Status.ACTIVE
@@ -207,7 +207,7 @@ def certificate_issue(
                 actor=CertificateEvent.Actor.CUSTOMER,
                 certificate=certificate,
                 client_ip=client_ip,
-                reason=ReissueReason(reissue_reason).label if old else "",
+                reason=str(ReissueReason(reissue_reason).label) if old else "",
             )
             if old is not None:
                 transaction.on_commit(crl_regenerate)
@@ -257,7 +257,7 @@ def certificate_revoke(
     event_record(
         kind=CertificateEvent.Kind.REVOKED, actor=actor, certificate=certificate,
         staff_user=staff_user, client_ip=client_ip,
-        reason=" ".join(filter(None, [Certificate.RevocationReason(reason).label, note])),
+        reason=" ".join(filter(None, [str(Certificate.RevocationReason(reason).label), note])),
     )
     transaction.on_commit(crl_regenerate)
     return certificate

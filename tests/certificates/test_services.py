@@ -1,0 +1,181 @@
+"""Certificate services without the wizard: issue, PIN unlock and lock, revoke, CRL, crash safety."""
+
+import shutil
+import subprocess
+import uuid
+
+import pytest
+from cryptography import x509
+from django.db import IntegrityError, transaction
+
+from certificates import pki
+from certificates.ca import load_issuing_ca
+from certificates.models import Certificate, CertificateEvent
+from certificates.services import (
+    CertificateExists,
+    KeyLocked,
+    WrongPin,
+    certificate_issue,
+    certificate_revoke,
+    certificate_unlock_key,
+    crl_current,
+)
+
+pytestmark = pytest.mark.django_db
+PIN = "135790"
+
+
+def issue(customer, pin=PIN, **kwargs):
+    return certificate_issue(customer=customer, pin=pin, flow_id=uuid.uuid4().hex, **kwargs)
+
+
+def test_issue_twice_without_a_reason_is_refused(customer):
+    issue(customer)
+    with pytest.raises(CertificateExists):
+        issue(customer, pin="246802")
+    assert Certificate.objects.filter(customer=customer).count() == 1
+
+
+def test_same_flow_id_returns_the_same_certificate(customer):
+    first = certificate_issue(customer=customer, pin=PIN, flow_id="flow-1")
+    again = certificate_issue(customer=customer, pin=PIN, flow_id="flow-1")
+    assert first.pk == again.pk
+    assert Certificate.objects.count() == 1
+
+
+def test_database_allows_one_current_certificate_per_customer(customer):
+    certificate = issue(customer)
+    duplicate = Certificate(
+        customer=customer, sealed_key=certificate.sealed_key, serial="abc", subject="x",
+        key_type="rsa-2048", not_before=certificate.not_before, not_after=certificate.not_after,
+        status=Certificate.Status.LOCKED, issued_name="x", issued_phone="x",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_serial_is_recorded_before_signing(customer, monkeypatch):
+    """A crash while signing leaves a pending row that names the serial, never an unknown cert."""
+
+    def crash(**kwargs):
+        assert Certificate.objects.filter(status="pending").count() == 1
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(pki, "build_end_entity_certificate", crash)
+    with pytest.raises(RuntimeError):
+        issue(customer)
+    pending = Certificate.objects.get()
+    assert pending.status == Certificate.Status.PENDING and pending.der is None
+    assert int(pending.serial, 16) > 0
+
+
+def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(customer):
+    certificate = issue(customer)
+    key = certificate_unlock_key(certificate=certificate, pin=PIN)
+    cert = pki.load_certificate(bytes(certificate.der))
+    assert key.public_key().public_numbers() == cert.public_key().public_numbers()
+
+
+def test_five_wrong_pins_lock_the_certificate(customer, settings):
+    certificate = issue(customer)
+    for left in range(settings.PIN_MAX_FAILURES - 1, 0, -1):
+        with pytest.raises(WrongPin) as caught:
+            certificate_unlock_key(certificate=certificate, pin="000001")
+        assert caught.value.attempts_left == left
+    with pytest.raises(KeyLocked):
+        certificate_unlock_key(certificate=certificate, pin="000001")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.LOCKED
+    # Locked means locked: even the right PIN no longer opens it.
+    with pytest.raises(KeyLocked):
+        certificate_unlock_key(certificate=certificate, pin=PIN)
+    kinds = list(CertificateEvent.objects.values_list("kind", flat=True))
+    assert kinds.count("pin_failed") == 5 and kinds.count("locked") == 1
+
+
+def test_a_right_pin_resets_the_failure_count(customer):
+    certificate = issue(customer)
+    for _ in range(4):
+        with pytest.raises(WrongPin):
+            certificate_unlock_key(certificate=certificate, pin="000001")
+    certificate_unlock_key(certificate=certificate, pin=PIN)
+    with pytest.raises(WrongPin) as caught:
+        certificate_unlock_key(certificate=certificate, pin="000001")
+    assert caught.value.attempts_left == 4
+
+
+def test_only_reissue_unlocks_a_locked_certificate(customer):
+    certificate = issue(customer)
+    for _ in range(5):
+        with pytest.raises((WrongPin, KeyLocked)):
+            certificate_unlock_key(certificate=certificate, pin="000001")
+    new = issue(customer, pin="246802", reissue_reason="pin")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.REVOKED
+    assert certificate_unlock_key(certificate=new, pin="246802")
+
+
+def test_staff_revocation_updates_the_crl(customer, admin_user, django_capture_on_commit_callbacks):
+    certificate = issue(customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff",
+                           staff_user=admin_user, note="고객 요청")
+    crl = x509.load_der_x509_crl(bytes(crl_current().der))
+    assert crl.get_revoked_certificate_by_serial_number(certificate.serial_int) is not None
+    assert crl.is_signature_valid(load_issuing_ca().cert.public_key())
+    event = CertificateEvent.objects.get(kind="revoked")
+    assert event.staff_user == admin_user and "고객 요청" in event.reason
+
+
+def test_ec_p256_is_selectable(customer, settings):
+    settings.CERTIFICATE_KEY_TYPE = "ec-p256"
+    certificate = issue(customer)
+    assert certificate.key_type == "ec-p256"
+    assert pki.key_type_of(pki.load_certificate(bytes(certificate.der)).public_key()) == "ec-p256"
+
+
+def test_sealed_key_holds_no_clear_key_or_pin(customer):
+    certificate = issue(customer)
+    key = certificate_unlock_key(certificate=certificate, pin=PIN)
+    from cryptography.hazmat.primitives import serialization
+
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    blob = bytes(certificate.sealed_key.sealed_private_key)
+    assert der[40:80] not in blob and PIN.encode() not in blob
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command line not installed")
+def test_openssl_verifies_issued_certificates_and_sees_revocations(
+    customer_factory, tmp_path, django_capture_on_commit_callbacks
+):
+    ca = load_issuing_ca()
+    good = issue(customer_factory())
+    bad = issue(customer_factory())
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(certificate=bad, reason="key_compromise", actor="system")
+    (tmp_path / "root.pem").write_text(pki.certificate_pem(ca.root_cert))
+    (tmp_path / "issuing.pem").write_text(pki.certificate_pem(ca.cert))
+    (tmp_path / "crl.der").write_bytes(bytes(crl_current().der))
+    subprocess.run(["openssl", "crl", "-inform", "DER", "-in", tmp_path / "crl.der", "-out",
+                    tmp_path / "crl.pem"], check=True)
+    for name, certificate in (("good", good), ("bad", bad)):
+        (tmp_path / f"{name}.pem").write_text(
+            pki.certificate_pem(pki.load_certificate(bytes(certificate.der)))
+        )
+
+    def verify(name, *extra):
+        return subprocess.run(
+            ["openssl", "verify", "-x509_strict", "-CAfile", tmp_path / "root.pem", "-untrusted",
+             tmp_path / "issuing.pem", *extra, tmp_path / f"{name}.pem"],
+            capture_output=True, text=True,
+        )
+
+    assert verify("good").returncode == 0
+    assert verify("bad").returncode == 0  # without the CRL nobody knows
+    crl_args = ("-crl_check", "-CRLfile", tmp_path / "crl.pem")
+    ok = verify("good", *crl_args)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    revoked = verify("bad", *crl_args)
+    assert revoked.returncode != 0
+    assert "certificate revoked" in revoked.stdout + revoked.stderr

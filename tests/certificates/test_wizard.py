@@ -1,0 +1,463 @@
+"""Every wizard step with the test client: the happy path, every refusal, guards and timeouts."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from cryptography import x509
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates import pki
+from certificates.flow import FINISHED_KEY, SESSION_KEY
+from certificates.models import Certificate, CertificateEvent
+from verification.models import Challenge
+
+from .conftest import PIN
+
+pytestmark = pytest.mark.django_db
+
+
+def url(step):
+    return reverse(f"certificates:{step}")
+
+
+def errors(response):
+    return response.content.decode()
+
+
+@pytest.fixture
+def no_sms_cooldown(settings):
+    """Issue then reissue within a minute: the per-phone SMS cooldown is not under test there."""
+    settings.SMS_RESEND_COOLDOWN = 0
+
+
+# -- The whole path -------------------------------------------------------------------------------
+
+def test_issue_walks_every_step_in_the_seed_order(wizard, customer):
+    seen = []
+    for step in ["terms", "identify", "ars", "extra", "sms", "pin"]:
+        page = wizard.get(step)
+        assert page.status_code == 200, step
+        seen.append(page.context["step_title"])
+        assert getattr(wizard, step)()["Location"] != url(step)
+    assert seen == ["약관 동의", "본인 확인", "ARS 인증", "추가 본인 확인", "KB국민인증서 인증",
+                    "비밀번호 설정"]
+
+
+def test_issue_ends_with_a_certificate_that_binds_the_customer(wizard, customer):
+    response = wizard.issue()
+    assert response["Location"] == url("done")
+    done = wizard.client.get(url("done"))
+    body = done.content.decode()
+    certificate = Certificate.objects.get(customer=customer)
+    assert certificate.status == Certificate.Status.ACTIVE
+    assert "발급 완료" in body and certificate.subject in body.replace("&#x27;", "'")
+    assert certificate.not_after - certificate.not_before == timedelta(days=365)
+
+    parsed = pki.load_certificate(bytes(certificate.der))
+    assert parsed.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value.startswith(
+        "홍길동()004"
+    )
+    assert pki.identity_binding(parsed)[0] == "홍길동"
+    # The VID recomputed from the number on record and the stored R matches the certificate.
+    from base64 import b64decode
+
+    from accounts import crypto
+    from certificates.services import VID_PURPOSE
+
+    random_r = b64decode(crypto.decrypt(certificate.sealed_key.vid_random_encrypted,
+                                        purpose=VID_PURPOSE))
+    assert pki.vid_matches(cert=parsed, rrn="9001011234568", random_r=random_r)
+    assert not pki.vid_matches(cert=parsed, rrn="9001011234567", random_r=random_r)
+    # The flow is cleared at the end; the issued event is on the audit trail.
+    assert SESSION_KEY not in wizard.client.session
+    assert CertificateEvent.objects.filter(certificate=certificate, kind="issued").exists()
+
+
+def test_downloads_are_the_issued_certificate(wizard, customer):
+    wizard.issue()
+    certificate = Certificate.objects.get(customer=customer)
+    pem = wizard.client.get(reverse("certificates:download", args=["pem"]))
+    der = wizard.client.get(reverse("certificates:download", args=["der"]))
+    assert pem["Content-Type"] == "application/x-pem-file"
+    assert der["Content-Type"] == "application/pkix-cert"
+    assert "attachment" in der["Content-Disposition"]
+    assert x509.load_pem_x509_certificate(pem.content).serial_number == certificate.serial_int
+    assert der.content == bytes(certificate.der)
+
+
+def test_downloads_belong_to_the_session_that_issued(wizard, client_factory=None):
+    wizard.issue()
+    from django.test import Client
+
+    stranger = Client()
+    assert stranger.get(reverse("certificates:download", args=["pem"])).status_code == 404
+    assert stranger.get(url("done"))["Location"] == url("terms")
+
+
+def test_reissue_revokes_the_old_certificate_and_lists_it_on_the_crl(wizard_factory, customer, no_sms_cooldown):
+    from django.test import Client
+
+    wizard_factory().issue()
+    first = Certificate.objects.get(customer=customer)
+
+    second = wizard_factory(client=Client())
+    second.until("reissue")
+    page = second.get("reissue")
+    body = page.content.decode()
+    assert page.context["step_title"] == "재발급 사유 선택"
+    assert "홍*동" in body and "홍길동()" not in body  # the subject is masked
+    assert first.serial in body
+    for label in ["분실", "비밀번호 분실/잠김", "해킹 등 보안 문제", "개인정보 변경", "유효기간 만료"]:
+        assert label in body
+    second.reissue("lost")
+    second.ars()
+    second.extra()
+    second.sms()
+    assert second.pin("246802")["Location"] == url("done")
+
+    first.refresh_from_db()
+    new = Certificate.objects.get(customer=customer, status="active")
+    assert first.status == Certificate.Status.REVOKED
+    assert first.revocation_reason == "key_compromise"
+    assert first.replaced_by == new
+    crl = x509.load_der_x509_crl(second.client.get(reverse("certificates:crl")).content)
+    entry = crl.get_revoked_certificate_by_serial_number(first.serial_int)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == (
+        x509.ReasonFlags.key_compromise
+    )
+    assert crl.get_revoked_certificate_by_serial_number(new.serial_int) is None
+    kinds = set(CertificateEvent.objects.values_list("kind", flat=True))
+    assert {"issued", "reissued", "revoked"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("reason", "revocation"),
+    [("pin", "superseded"), ("compromised", "key_compromise"),
+     ("details_changed", "affiliation_changed"), ("expired", "superseded")],
+)
+def test_each_reissue_reason_maps_to_an_rfc5280_reason(wizard_factory, customer, reason,
+                                                       revocation, no_sms_cooldown):
+    from django.test import Client
+
+    wizard_factory().issue()
+    wizard_factory(client=Client()).issue(reason=reason, pin="246802")
+    old = Certificate.objects.get(customer=customer, status="revoked")
+    assert old.revocation_reason == revocation
+
+
+def test_reissue_refuses_the_previous_pin(wizard_factory, customer, no_sms_cooldown):
+    from django.test import Client
+
+    wizard_factory().issue()
+    again = wizard_factory(client=Client())
+    again.until("pin")
+    response = again.pin(PIN)
+    assert response.status_code == 200
+    assert response.context["form"].errors["pin"].as_data()[0].code == "same_as_previous"
+    assert Certificate.objects.filter(customer=customer).count() == 1
+
+
+# -- Guards: no skipping ahead, no replay, side effects only on POST --------------------------------
+
+@pytest.mark.parametrize("step", ["identify", "reissue", "ars", "extra", "sms", "pin"])
+def test_without_a_flow_every_step_redirects_to_the_terms(client, step):
+    response = client.get(url(step))
+    assert response.status_code == 302 and response["Location"] == url("terms")
+    assert client.post(url(step), {})["Location"] == url("terms")
+
+
+@pytest.mark.parametrize("step", ["terms", "reissue", "ars", "extra", "sms", "pin"])
+def test_any_other_step_redirects_to_the_current_one(wizard, step):
+    wizard.terms()
+    assert wizard.get(step)["Location"] == url("identify")
+
+
+def test_a_finished_step_cannot_be_replayed(wizard):
+    wizard.until("extra")
+    assert wizard.post("ars", {"action": "call"})["Location"] == url("extra")
+    assert wizard.post("identify", {"user_id": "x"})["Location"] == url("extra")
+
+
+def test_the_last_step_cannot_be_replayed_after_issuance(wizard, customer):
+    wizard.issue()
+    response = wizard.pin()
+    assert response["Location"] == url("terms")
+    assert Certificate.objects.filter(customer=customer).count() == 1
+
+
+def test_get_never_places_a_call_or_sends_a_code(wizard, locmem_channels):
+    wizard.until("ars")
+    for _ in range(3):
+        wizard.get("ars")
+    assert Challenge.objects.count() == 0
+    wizard.ars()
+    wizard.extra()
+    wizard.get("sms")
+    wizard.get("sms")
+    assert Challenge.objects.filter(channel="sms").count() == 0
+    assert [d.kind for d in locmem_channels] == ["call"]
+
+
+def test_double_submit_of_the_pin_issues_exactly_one_certificate(wizard, customer):
+    wizard.until("pin")
+    flow = dict(wizard.client.session[SESSION_KEY])
+    first = wizard.pin()
+    # A second submit that read the session before the first one finished carries the same flow.
+    session = wizard.client.session
+    session[SESSION_KEY] = flow
+    session.save()
+    second = wizard.pin()
+    assert first["Location"] == second["Location"] == url("done")
+    assert Certificate.objects.filter(customer=customer).count() == 1
+    assert wizard.client.session[FINISHED_KEY] == Certificate.objects.get().pk
+
+
+def test_identification_cycles_the_session_key_and_keeps_no_secret(wizard):
+    wizard.terms()
+    before = wizard.client.session.session_key
+    wizard.identify()
+    session = wizard.client.session
+    assert session.session_key != before
+    stored = str(dict(session.items()))
+    assert "1234568" not in stored and "9001011234568" not in stored
+
+
+# -- Idle timeout ---------------------------------------------------------------------------------
+
+def test_the_flow_survives_exactly_the_idle_timeout(wizard, settings):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.terms()
+        clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT))
+        assert wizard.get("identify").status_code == 200
+
+
+def test_one_second_past_the_idle_timeout_starts_over(wizard, settings):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.terms()
+        clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + 1))
+        response = wizard.get("identify")
+        assert response["Location"] == url("timeout")
+        page = wizard.client.get(url("timeout"))
+        assert "입력 시간이 초과되었습니다" in page.content.decode()
+        assert SESSION_KEY not in wizard.client.session
+        assert wizard.get("identify")["Location"] == url("terms")
+
+
+def test_cancel_clears_the_flow(wizard):
+    wizard.until("ars")
+    response = wizard.client.post(url("cancel"))
+    assert response["Location"] == reverse("personal")
+    assert SESSION_KEY not in wizard.client.session
+
+
+# -- Refusals, each on the same page, keeping what was typed ----------------------------------------
+
+def test_terms_must_be_accepted(wizard):
+    response = wizard.post("terms", {"terms_service": "on", "terms_marketing": "on"})
+    assert response.status_code == 200
+    assert "필수 약관에 모두 동의해 주세요." in errors(response)
+    assert response.context["form"].non_field_errors().as_data()[0].code == "required_terms"
+    assert response.context["form"]["terms_service"].value() is True  # kept
+
+
+def test_terms_each_required_item_without_agree_all(wizard):
+    response = wizard.post("terms", {"terms_service": "on", "terms_privacy": "on",
+                                     "terms_unique_id": "on"})
+    assert response["Location"] == url("identify")
+
+
+@pytest.mark.parametrize(
+    ("user_id", "rrn"),
+    [("nobody", "900101-1234568"), ("hong", "900101-1234567"), ("hong", "901301-1234568")],
+)
+def test_identify_refuses_with_one_message_and_keeps_the_typed_id(wizard, user_id, rrn):
+    wizard.terms()
+    response = wizard.identify(user_id=user_id, rrn=rrn)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert [e.code for e in form.non_field_errors().as_data()] == ["not_found"]
+    body = errors(response)
+    assert f'value="{user_id}"' in body and f'value="{rrn[:6]}"' in body
+    assert rrn[7:] not in body  # the secret half is never echoed
+
+
+def test_identify_refuses_a_customer_without_internet_banking(wizard_factory, customer_factory):
+    person = customer_factory(internet_banking_enrolled=False)
+    wizard = wizard_factory(customer=person, rrn=person.resident_number[:6] + "-"
+                            + person.resident_number[6:])
+    wizard.terms()
+    response = wizard.identify()
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["not_found"]
+
+
+def test_identify_refuses_a_corporate_customer(wizard_factory, customer_factory):
+    company = customer_factory(kind="corporate")
+    number = company.resident_number
+    wizard = wizard_factory(customer=company, rrn=f"{number[:6]}-{number[6:]}")
+    wizard.terms()
+    response = wizard.identify()
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["corporate"]
+
+
+def test_identify_is_throttled_after_five_failures(wizard):
+    wizard.terms()
+    for _ in range(5):
+        wizard.identify(rrn="900101-1234567")
+    response = wizard.identify()  # even the right details are refused now
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["throttled"]
+    assert "10분 뒤에 다시" in errors(response)
+
+
+@pytest.mark.parametrize(("front", "back", "field"), [("9001", "1234568", "rrn_front"),
+                                                     ("900101", "12345", "rrn_back"),
+                                                     ("abcdef", "1234568", "rrn_front")])
+def test_identify_points_at_the_malformed_half(wizard, front, back, field):
+    wizard.terms()
+    response = wizard.post("identify", {"user_id": "hong", "rrn_front": front, "rrn_back": back})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+
+
+def test_ars_check_before_the_customer_answers(wizard):
+    wizard.until("ars")
+    wizard.post("ars", {"action": "call"})
+    response = wizard.post("ars", {"action": "check"})
+    assert response.status_code == 200
+    assert "아직 전화 인증이 완료되지 않았습니다" in errors(response)
+    assert response.context["display_code"].isdigit()
+
+
+def test_ars_expired_call_can_be_requested_again(wizard, settings):
+    wizard.until("ars")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.post("ars", {"action": "call"})
+        clock.move_to(start + timedelta(seconds=settings.ARS_CALL_TTL + 1))
+        response = wizard.post("ars", {"action": "check"})
+        assert "전화 인증 시간이 지났습니다" in errors(response)
+        wizard.post("ars", {"action": "call"})
+        page = wizard.get("ars")
+        assert page.context["challenge_status"] == "pending"
+        assert Challenge.objects.filter(channel="ars").count() == 2
+
+
+def test_extra_requires_confirming_the_contact_details(wizard, customer):
+    wizard.until("extra")
+    page = wizard.get("extra")
+    body = errors(page)
+    assert "h***@example.com" in body and "010-1234-****" in body
+    assert "hong@example.com" not in body and "010-1234-5678" not in body
+    assert "KB국민인증서 인증" in body
+    response = wizard.post("extra", {"method": "bank_certificate"})
+    assert response.status_code == 200
+    assert "confirm_contact" in response.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"name": "홍길순"}, {"birth_date": "19900102"}, {"phone": "010-9999-5678"}],
+)
+def test_sms_code_is_not_sent_when_the_details_do_not_match(wizard, locmem_channels, overrides):
+    wizard.until("sms")
+    response = wizard.send_code(**overrides)
+    assert response.status_code == 200
+    assert [e.code for e in response.context["identity_form"].non_field_errors().as_data()] == [
+        "mismatch"
+    ]
+    assert not [d for d in locmem_channels if d.kind == "sms"]
+    typed = response.context["identity_form"]
+    for name, value in overrides.items():
+        assert typed[name].value() == value  # kept
+    assert CertificateEvent.objects.filter(kind="verification_failed").count() == 1
+
+
+def test_sms_malformed_birth_date_and_phone(wizard):
+    wizard.until("sms")
+    response = wizard.send_code(birth_date="1990-13-01", phone="010-123-4567")
+    form = response.context["identity_form"]
+    assert form.errors.as_data()["birth_date"][0].code == "birth_date"
+    assert form.errors.as_data()["phone"][0].code == "invalid"
+
+
+def test_sms_wrong_code_then_right_code(wizard):
+    wizard.until("sms")
+    wizard.send_code()
+    code = wizard.last_code()
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = wizard.verify_code(wrong)
+    assert response.status_code == 200
+    assert "인증번호가 일치하지 않습니다" in errors(response)
+    assert "남은 횟수 4회" in errors(response)
+    assert response.context["identity_form"]["name"].value() == "홍길동"  # kept
+    assert wizard.verify_code(code)["Location"] == url("pin")
+
+
+def test_sms_code_expires_after_three_minutes(wizard, settings):
+    wizard.until("sms")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.send_code()
+        clock.move_to(start + timedelta(seconds=settings.SMS_CODE_TTL + 1))
+        response = wizard.verify_code()
+        assert "인증 시간이 지났습니다" in errors(response)
+        clock.move_to(start + timedelta(seconds=settings.SMS_CODE_TTL + 2))
+        wizard.send_code()  # a new code is allowed (past the 60 s cooldown)
+        assert wizard.verify_code()["Location"] == url("pin")
+
+
+def test_sms_resend_respects_the_cooldown(wizard):
+    wizard.until("sms")
+    wizard.send_code()
+    response = wizard.send_code()
+    assert response.status_code == 200
+    assert [e.code for e in response.context["identity_form"].non_field_errors().as_data()] == [
+        "cooldown"
+    ]
+
+
+def test_sms_verify_before_sending(wizard):
+    wizard.until("sms")
+    response = wizard.post("sms", {"action": "verify", **wizard.identity(), "code": "123456"})
+    assert response.status_code == 200
+    assert "인증번호 요청" in errors(response)
+
+
+@pytest.mark.parametrize(
+    ("pin", "code"),
+    [("12345", "format"), ("12a456", "format"), ("777777", "repeated"), ("345678", "sequential"),
+     ("890123", "sequential"), ("543210", "sequential"), ("900101", "birth_date"),
+     ("105678", "phone")],
+)
+def test_pin_rules_each_with_its_own_message(wizard, customer, pin, code):
+    wizard.until("pin")
+    response = wizard.pin(pin)
+    assert response.status_code == 200
+    assert response.context["form"].errors.as_data()["pin"][0].code == code
+    assert pin not in errors(response).replace(f"({pin}", "")  # the PIN is not echoed back
+    assert not Certificate.objects.exists()
+
+
+def test_pin_confirmation_must_match(wizard):
+    wizard.until("pin")
+    response = wizard.pin(PIN, confirm="135791")
+    assert response.context["form"].errors.as_data()["pin_confirm"][0].code == "mismatch"
+    assert not Certificate.objects.exists()
+
+
+def test_every_page_names_its_step(wizard):
+    wizard.terms()
+    page = wizard.get("identify")
+    body = errors(page)
+    assert "2 / 7 본인 확인" in body
+    assert "<title>본인 확인" in body
+    assert 'inputmode="numeric"' in body and 'type="password"' in body
+
+
+def test_sms_page_offers_one_time_code_autocomplete(wizard):
+    wizard.until("sms")
+    assert 'autocomplete="one-time-code"' in errors(wizard.get("sms"))
