@@ -31,9 +31,11 @@ class CustomerAdmin(admin.ModelAdmin):
         return obj.masked_phone
 
     def get_search_results(self, request, queryset, search_term):
+        filtered = queryset  # already narrowed by the list filters
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         try:
             phone = normalize_phone(search_term)
         except ValidationError:
             return queryset, may_have_duplicates
-        return queryset | self.model.objects.filter(phone=phone), may_have_duplicates
+        # A phone typed in any form (010-1234-5678, 01012345678, +82…) finds its E.164 value.
+        return queryset | filtered.filter(phone=phone), may_have_duplicates

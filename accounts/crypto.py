@@ -9,6 +9,7 @@ without the key.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -77,10 +78,11 @@ def decrypt(token: str, *, purpose: str) -> str:
     key = next((k for k in field_keys() if k.key_id == key_id), None)
     if key is None:
         raise DecryptionError(f"key {key_id!r} is not configured")
-    blob = _b64decode(encoded)
     try:
+        blob = _b64decode(encoded)
         plaintext = AESGCM(key.secret).decrypt(blob[:12], blob[12:], _aad(purpose, key_id))
-    except InvalidTag:
+    except (InvalidTag, ValueError, binascii.Error):
+        # ValueError: too short for a nonce; binascii.Error: not base64. All mean "damaged".
         raise DecryptionError("ciphertext does not authenticate") from None
     return plaintext.decode()
 

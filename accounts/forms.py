@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Customer, resident_number_hash
-from accounts.phone import format_phone, normalize_phone
+from accounts.phone import normalize_phone
 from accounts.rrn import parse_resident_number
 
 
@@ -38,7 +38,12 @@ class CustomerAdminForm(forms.ModelForm):
             self.fields["resident_number"].help_text = _(
                 "현재: %(masked)s — 변경할 때만 입력하세요."
             ) % {"masked": self.instance.masked_resident_number}
-            self.initial["phone"] = format_phone(self.instance.phone)
+            # Shown masked like the number: staff type a new phone only to change it.
+            self.initial["phone"] = ""
+            self.fields["phone"].required = False
+            self.fields["phone"].help_text = _("현재: %(masked)s — 변경할 때만 입력하세요.") % {
+                "masked": self.instance.masked_phone
+            }
 
     @sensitive_variables("value")
     def clean_resident_number(self):
@@ -54,7 +59,10 @@ class CustomerAdminForm(forms.ModelForm):
         return digits
 
     def clean_phone(self):
-        return normalize_phone(self.cleaned_data.get("phone", ""))
+        value = self.cleaned_data.get("phone", "")
+        if not value and self.instance.pk:
+            return self.instance.phone
+        return normalize_phone(value)
 
     def _post_clean(self):
         value = self.cleaned_data.get("resident_number")
@@ -64,4 +72,8 @@ class CustomerAdminForm(forms.ModelForm):
             self.instance.birth_date = self.cleaned_data.get("birth_date")
             self.instance.set_resident_number(value)
             self.cleaned_data["birth_date"] = self.instance.birth_date
+        elif self.instance.pk and not self.cleaned_data.get("birth_date"):
+            # Cleared on the change form: the stored number still knows the birth date.
+            born = parse_resident_number(self.instance.resident_number).birth_date
+            self.cleaned_data["birth_date"] = born
         super()._post_clean()

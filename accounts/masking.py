@@ -28,7 +28,7 @@ def mask_email(email: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """홍길동 → 홍*동, 김철 → 김*, John Smith → J*********h."""
+    """홍길동 → 홍*동, 김철 → 김*, John Smith → J********h."""
     if len(name) <= 1:
         return name
     if len(name) == 2:

@@ -13,6 +13,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from certcenter import clock
+
 CENTURY_BY_GENDER_DIGIT = {
     "9": 1800, "0": 1800,
     "1": 1900, "2": 1900, "5": 1900, "6": 1900,
@@ -60,9 +62,7 @@ def parse_resident_number(value: str, *, today: date | None = None) -> ResidentN
     except ValueError:
         raise ValidationError(error_messages["date"], code="date") from None
     if today is None:
-        from certcenter.clock import now
-
-        today = now().date()
+        today = clock.today()
     if born > today:
         raise ValidationError(error_messages["future"], code="future")
     return ResidentNumber(digits=front + back, birth_date=born)

@@ -4,10 +4,15 @@ Tests move it with ``time_machine`` (which moves ``timezone.now`` too); code nev
 ``datetime.now()`` directly so there is a single seam.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
 
 def now() -> datetime:
     return timezone.now()
+
+
+def today() -> date:
+    """Today's date where the bank is (TIME_ZONE, Asia/Seoul), not in UTC."""
+    return timezone.localdate(now())
