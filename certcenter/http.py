@@ -9,4 +9,4 @@ def client_ip(request: HttpRequest) -> str:
     X-Forwarded-For is not trusted: behind a proxy, configure it to set REMOTE_ADDR (gunicorn's
     ``--forwarded-allow-ips``) rather than letting a client choose its own throttle bucket.
     """
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    return request.META.get("REMOTE_ADDR", "")

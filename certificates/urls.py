@@ -3,7 +3,6 @@ from django.urls import path, register_converter
 from certificates import views
 
 
-
 class CertificateFormatConverter:
     regex = "pem|der"
 

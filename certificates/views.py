@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -194,7 +195,7 @@ def mask_subject(subject: str) -> str:
     parts = []
     for part in subject.split(","):
         if part.startswith("CN=") and "()" in part:
-            name, _, rest = part[3:].partition("()")
+            name, _sep, rest = part[3:].partition("()")
             part = f"CN={mask_name(name)}(){rest}"
         parts.append(part)
     return ",".join(parts)
@@ -252,11 +253,13 @@ class ArsView(WizardStepView):
 
 
 ARS_STATUS_MESSAGES = {
-    "pending": "아직 전화 인증이 완료되지 않았습니다. 걸려온 전화를 받아 화면의 숫자 두 자리를 입력해 주세요.",
-    "expired": "전화 인증 시간이 지났습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요.",
-    "exhausted": "숫자를 여러 번 잘못 입력하여 통화가 종료되었습니다. ‘다시 요청’을 눌러 주세요.",
-    "cancelled": "통화가 종료되었습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요.",
-    "unknown": "전화 인증을 먼저 요청해 주세요.",
+    "pending": _(
+        "아직 전화 인증이 완료되지 않았습니다. 걸려온 전화를 받아 화면의 숫자 두 자리를 입력해 주세요."
+    ),
+    "expired": _("전화 인증 시간이 지났습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."),
+    "exhausted": _("숫자를 여러 번 잘못 입력하여 통화가 종료되었습니다. ‘다시 요청’을 눌러 주세요."),
+    "cancelled": _("통화가 종료되었습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."),
+    "unknown": _("전화 인증을 먼저 요청해 주세요."),
 }
 
 
@@ -324,7 +327,7 @@ class SmsView(WizardStepView):
                             "phone": request.POST.get("phone", ""),
                         })
                         flow_save(request, self.flow)
-                        messages.info(request, "인증번호를 보냈습니다. 휴대폰 문자메시지를 확인해 주세요.")
+                        messages.info(request, _("인증번호를 보냈습니다. 휴대폰 문자메시지를 확인해 주세요."))
                         return redirect(step_url(self.step))
             return self._render(identity, code_form)
 
@@ -332,7 +335,7 @@ class SmsView(WizardStepView):
         code_form = forms.SmsCodeForm(request.POST)
         if not self.flow.get("sms"):
             code_form.is_valid()
-            code_form.add_error(None, ValidationError("먼저 ‘인증번호 요청’을 눌러 주세요.",
+            code_form.add_error(None, ValidationError(_("먼저 ‘인증번호 요청’을 눌러 주세요."),
                                                       code="no_code"))
             return self._render(identity, code_form)
         if code_form.is_valid():
@@ -387,7 +390,7 @@ class PinView(WizardStepView):
                 form.add_error("pin", exc)
             except CertificateExists:
                 form.add_error(None, ValidationError(
-                    "이미 사용 중인 인증서가 있습니다. 처음부터 재발급을 진행해 주세요.", code="exists"))
+                    _("이미 사용 중인 인증서가 있습니다. 처음부터 재발급을 진행해 주세요."), code="exists"))
             else:
                 flow_clear(request)
                 request.session[FINISHED_KEY] = certificate.pk
@@ -455,7 +458,7 @@ def certificate_download(request, fmt: str):
 def cancel(request):
     if request.method == "POST":
         flow_clear(request)
-        messages.info(request, "인증서 발급을 취소했습니다.")
+        messages.info(request, _("인증서 발급을 취소했습니다."))
     return redirect("personal")
 
 

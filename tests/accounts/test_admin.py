@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.db import IntegrityError
 from django.urls import reverse
 
 from accounts.models import Customer, resident_number_hash

@@ -96,7 +96,9 @@ def test_downloads_belong_to_the_session_that_issued(wizard, client_factory=None
     assert stranger.get(url("done"))["Location"] == url("terms")
 
 
-def test_reissue_revokes_the_old_certificate_and_lists_it_on_the_crl(wizard_factory, customer, no_sms_cooldown):
+def test_reissue_revokes_the_old_certificate_and_lists_it_on_the_crl(
+    wizard_factory, customer, no_sms_cooldown
+):
     from django.test import Client
 
     wizard_factory().issue()
