@@ -1,6 +1,7 @@
 """Project settings: refusing to start without secrets, locale and time zone, the .env writer."""
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -133,3 +134,14 @@ def test_envfile_command_line(tmp_path):
     assert second.returncode == 0
     assert "left as it is" in second.stdout
     assert path.read_text(encoding="utf-8") == written
+
+
+def test_check_deploy_reports_only_what_a_tls_proxy_covers():
+    """Under production settings (DEBUG off) only HSTS and the HTTPS redirect remain: the proxy."""
+    env = {**os.environ, "DEBUG": "False"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+    )
+    reported = set(re.findall(r"\((security\.\w+)\)", result.stdout + result.stderr))
+    assert reported == {"security.W004", "security.W008"}, result.stdout + result.stderr
