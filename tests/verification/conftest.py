@@ -1,0 +1,72 @@
+"""Verification test fixtures: the rules pinned to the documented defaults, in-memory delivery."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from verification.backends import locmem
+
+LOCMEM = "verification.backends.locmem.LocmemBackend"
+SIMULATED = "verification.backends.simulated.SimulatedBackend"
+# A fixed instant (10:00 in Seoul) so expiry boundaries are exact to the microsecond.
+START = datetime(2025, 3, 4, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def verification_settings(settings):
+    """The rules of DESIGN §3, whatever a local .env says; delivery into ``locmem.outbox``."""
+    settings.SMS_BACKEND = LOCMEM
+    settings.ARS_BACKEND = LOCMEM
+    settings.SMS_CODE_TTL = 180
+    settings.SMS_MAX_ATTEMPTS = 5
+    settings.SMS_RESEND_COOLDOWN = 60
+    settings.SMS_MAX_SENDS = 5
+    settings.SMS_SEND_WINDOW = 600
+    settings.ARS_CALL_TTL = 180
+    settings.ARS_MAX_ATTEMPTS = 3
+    settings.BANK_NAME = "KB국민은행"
+    settings.SIMULATED_PHONE_ENABLED = True
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def outbox():
+    """The locmem backend's outbox, empty at the start and the end of every test."""
+    locmem.clear_outbox()
+    yield locmem.outbox
+    locmem.clear_outbox()
+
+
+@pytest.fixture
+def clock():
+    """The one clock, frozen at START; ``clock.shift(seconds)`` moves it."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Call a service and run its on-commit callbacks (delivery) as a real commit would."""
+
+    def call(function, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(**kwargs)
+
+    return call
+
+
+def code_in(text: str) -> str:
+    """The 6-digit code inside an SMS text."""
+    match = re.search(r"\[(\d{6})\]", text)
+    assert match, text
+    return match.group(1)
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+PHONE = "+821012345678"
+NATIONAL = "01012345678"

@@ -1,0 +1,82 @@
+"""Concurrent wrong guesses and concurrent sends, on PostgreSQL (SQLite serializes all writers)."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from tests.verification.conftest import PHONE, code_in, wrong_code
+from verification.models import Challenge
+from verification.services import (
+    SendThrottled,
+    ars_call_start,
+    ars_display_code,
+    ars_key_in,
+    sms_send,
+    sms_verify,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True),
+]
+
+THREADS = 10
+
+
+def run_together(function, count=THREADS):
+    """Call ``function`` from ``count`` threads released at the same instant."""
+    barrier = threading.Barrier(count)
+
+    def worker(_):
+        try:
+            barrier.wait(timeout=10)
+            try:
+                return function()
+            except Exception as exc:  # returned so the test can look at it
+                return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))
+
+
+def test_concurrent_wrong_sms_guesses_never_share_a_try(outbox):
+    challenge = sms_send(phone=PHONE, purpose="issue.sms")
+    bad = wrong_code(code_in(outbox[-1].body))
+
+    results = run_together(lambda: sms_verify(challenge_id=challenge.pk, code=bad))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    # Each of the first four wrong guesses saw a different count; the fifth exhausted the code.
+    assert sorted(r.attempts_left for r in results if r.reason == "wrong") == [1, 2, 3, 4]
+    assert sum(r.reason == "exhausted" for r in results) == THREADS - 4
+    challenge.refresh_from_db()
+    assert (challenge.attempts, challenge.status) == (5, Challenge.Status.EXHAUSTED)
+
+
+def test_concurrent_ars_key_ins_never_share_a_try():
+    challenge = ars_call_start(phone=PHONE, purpose="issue.ars")
+    digits = ars_display_code(challenge)
+    bad = "11" if digits != "11" else "12"
+
+    results = run_together(lambda: ars_key_in(challenge_id=challenge.pk, digits=bad))
+
+    assert sorted(r.attempts_left for r in results if r.reason == "wrong") == [1, 2]
+    challenge.refresh_from_db()
+    assert (challenge.attempts, challenge.status) == (3, Challenge.Status.EXHAUSTED)
+
+
+def test_concurrent_sends_to_one_phone_send_one_code(outbox):
+    results = run_together(lambda: sms_send(phone=PHONE, purpose="issue.sms"))
+
+    sent = [r for r in results if isinstance(r, Challenge)]
+    refused = [r for r in results if isinstance(r, SendThrottled)]
+    assert len(sent) == 1, results
+    assert len(refused) == THREADS - 1
+    assert {r.reason for r in refused} == {"cooldown"}
+    assert Challenge.objects.filter(phone=PHONE).count() == 1
+    assert len(outbox) == 1

@@ -1,0 +1,132 @@
+"""The simulated handset (/phone/): a tester's phone showing SMS and answering ARS calls.
+
+Every view here is a 404 unless ``SIMULATED_PHONE_ENABLED`` is on, checked on each request.
+"""
+
+from functools import wraps
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import crypto
+from accounts.phone import format_phone
+from certcenter.clock import now
+from verification import selectors, services
+from verification.forms import KeyInForm
+from verification.models import Challenge, HandsetMessage
+
+
+def handset_enabled(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.SIMULATED_PHONE_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _body(message: HandsetMessage) -> str:
+    try:
+        return message.body
+    except crypto.DecryptionError:
+        return _("(표시할 수 없는 메시지)")
+
+
+def _call_outcome(call: HandsetMessage, at) -> str:
+    challenge = call.challenge
+    if challenge is None:
+        return "-"
+    if challenge.status == Challenge.Status.PENDING and challenge.is_expired(at):
+        return Challenge.Status.EXPIRED.label
+    return challenge.get_status_display()
+
+
+@handset_enabled
+@never_cache
+@require_GET
+def phone_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "verification/handset_list.html", {"phones": selectors.handset_phones()})
+
+
+def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = None, status=200):
+    ringing = selectors.handset_ringing_call(phone=phone)
+    at = now()
+    remaining = 0
+    if ringing is not None:
+        remaining = max(0, int((ringing.challenge.expires_at - at).total_seconds()))
+    calls = [
+        (call, _call_outcome(call, at)) for call in selectors.handset_call_log(phone=phone)
+    ]
+    inbox = [(message, _body(message)) for message in selectors.handset_inbox(phone=phone)]
+    context = {
+        "phone": phone,
+        "phone_display": format_phone(phone),
+        "owner": selectors.handset_owner_label(phone=phone),
+        "inbox": inbox,
+        "calls": calls,
+        "ringing": ringing,
+        "ringing_prompt": _body(ringing) if ringing else "",
+        "remaining": remaining,
+        "remaining_display": f"{remaining // 60}:{remaining % 60:02d}",
+        "caller": _("%(bank)s ARS") % {"bank": settings.BANK_NAME},
+        "form": form or KeyInForm(),
+        "version": selectors.handset_version(phone=phone),
+    }
+    return render(request, "verification/handset_phone.html", context, status=status)
+
+
+@handset_enabled
+@never_cache
+@require_GET
+def phone_detail(request: HttpRequest, phone: str) -> HttpResponse:
+    return _render_phone(request, phone)
+
+
+@handset_enabled
+@never_cache
+@require_GET
+def phone_version(request: HttpRequest, phone: str) -> JsonResponse:
+    return JsonResponse({"version": selectors.handset_version(phone=phone)})
+
+
+def _call_or_404(phone: str, challenge_id: UUID) -> HandsetMessage:
+    call = HandsetMessage.objects.filter(
+        phone=phone, kind=HandsetMessage.Kind.CALL, challenge_id=challenge_id
+    ).first()
+    if call is None:
+        raise Http404
+    return call
+
+
+@handset_enabled
+@never_cache
+@require_POST
+def call_key_in(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpResponse:
+    _call_or_404(phone, challenge_id)
+    form = KeyInForm(request.POST)
+    if not form.is_valid():
+        # Shown next to the field; no attempt is counted for a malformed entry.
+        return _render_phone(request, phone, form=form, status=400)
+    result = services.ars_key_in(challenge_id=challenge_id, digits=form.cleaned_data["digits"])
+    if result.ok:
+        messages.success(request, result.message)
+    else:
+        messages.error(request, result.message)
+    return redirect("verification:handset_phone", phone=phone)
+
+
+@handset_enabled
+@never_cache
+@require_POST
+def call_hang_up(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpResponse:
+    _call_or_404(phone, challenge_id)
+    services.ars_hang_up(challenge_id=challenge_id)
+    messages.info(request, _("통화를 종료했습니다."))
+    return redirect("verification:handset_phone", phone=phone)

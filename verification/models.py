@@ -1,0 +1,139 @@
+"""Identity challenges (an ARS call or an SMS code) and the simulated handset's outbox.
+
+A challenge keeps an HMAC of its code, never the code; the outbox keeps message bodies encrypted,
+so a database dump reveals no code that could still be typed in.
+"""
+
+import uuid
+from datetime import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts import crypto
+from accounts.masking import mask_phone
+from certcenter.clock import now
+
+HANDSET_BODY_PURPOSE = "verification.handset_message"
+
+
+class Challenge(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS 인증번호")
+        ARS = "ars", _("ARS 전화 인증")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("대기")
+        VERIFIED = "verified", _("인증 완료")
+        EXPIRED = "expired", _("시간 초과")
+        EXHAUSTED = "exhausted", _("입력 횟수 초과")
+        CANCELLED = "cancelled", _("취소")
+
+    # Random, so a challenge id seen in a URL or a poll cannot be used to guess another.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(_("채널"), max_length=3, choices=Channel)
+    phone = models.CharField(_("휴대폰 번호"), max_length=16)
+    purpose = models.CharField(_("용도"), max_length=64)
+    flow_id = models.CharField(_("진행 ID"), max_length=64, blank=True)
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("고객"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="challenges",
+    )
+    code_hmac = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("생성일시"), default=now)
+    expires_at = models.DateTimeField(_("만료일시"))
+    attempts = models.PositiveSmallIntegerField(_("입력 횟수"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("최대 입력 횟수"))
+    status = models.CharField(_("상태"), max_length=10, choices=Status, default=Status.PENDING)
+    verified_at = models.DateTimeField(_("인증일시"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("본인 확인 요청")
+        verbose_name_plural = _("본인 확인 요청")
+        ordering = ["-created_at"]
+        indexes = [
+            # Cooldown and send-cap queries: the latest / recent challenges of one phone.
+            models.Index(fields=["phone", "channel", "created_at"], name="challenge_phone_recent"),
+        ]
+
+    def __str__(self):
+        channel, status = self.get_channel_display(), self.get_status_display()
+        return f"{channel} {mask_phone(self.phone)} ({status})"
+
+    def is_expired(self, at: datetime | None = None) -> bool:
+        """Valid up to and including ``expires_at``; expired one instant later."""
+        return (at or now()) > self.expires_at
+
+    @property
+    def attempts_left(self) -> int:
+        if self.status != self.Status.PENDING:
+            return 0
+        return max(0, self.max_attempts - self.attempts)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class PhoneLock(models.Model):
+    """One row per phone number, locked while a challenge for that phone is created.
+
+    Cooldown, send cap and "a new code cancels the old one" are read-then-write rules: two requests
+    that both read "no recent code" would both send. Locking this row (``select_for_update``) makes
+    them take turns on PostgreSQL. A row of its own rather than the latest challenge, because a
+    phone's first challenge has no earlier row to lock. On SQLite every write transaction already
+    takes the database write lock at BEGIN (``transaction_mode=IMMEDIATE`` in settings).
+    """
+
+    phone = models.CharField(max_length=16, unique=True)
+
+    class Meta:
+        verbose_name = _("휴대폰 잠금")
+        verbose_name_plural = _("휴대폰 잠금")
+
+    def __str__(self):
+        return mask_phone(self.phone)
+
+
+class HandsetMessage(models.Model):
+    """What the simulated phone network delivered: an SMS or a ringing ARS call."""
+
+    class Kind(models.TextChoices):
+        SMS = "sms", _("문자")
+        CALL = "call", _("전화")
+
+    phone = models.CharField(_("휴대폰 번호"), max_length=16)
+    kind = models.CharField(_("종류"), max_length=4, choices=Kind)
+    # Encrypted: an SMS body carries a live code.
+    body_encrypted = models.TextField(editable=False)
+    challenge = models.ForeignKey(
+        Challenge,
+        verbose_name=_("본인 확인 요청"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="handset_messages",
+    )
+    created_at = models.DateTimeField(_("수신일시"), default=now)
+
+    class Meta:
+        verbose_name = _("모의 휴대폰 수신함")
+        verbose_name_plural = _("모의 휴대폰 수신함")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["phone", "kind", "created_at"], name="handset_phone_recent")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {mask_phone(self.phone)}"
+
+    def set_body(self, text: str) -> None:
+        self.body_encrypted = crypto.encrypt(text, purpose=HANDSET_BODY_PURPOSE)
+
+    @property
+    def body(self) -> str:
+        return crypto.decrypt(self.body_encrypted, purpose=HANDSET_BODY_PURPOSE)

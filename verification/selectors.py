@@ -1,0 +1,168 @@
+"""Reads about challenges and the simulated handset; nothing here writes."""
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count
+
+from accounts.demo import DEMO_CUSTOMERS
+from accounts.masking import mask_name
+from accounts.models import Customer
+from accounts.phone import format_phone, normalize_phone
+from certcenter.clock import now
+from verification.models import Challenge, HandsetMessage
+
+
+def parse_challenge_id(value) -> uuid.UUID | None:
+    """A challenge id from a URL, a session or a form; None when it cannot be one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def challenge_get(*, challenge_id, flow_id: str | None = None) -> Challenge | None:
+    """The challenge, or None if unknown or (when ``flow_id`` is given) started by another flow."""
+    pk = parse_challenge_id(challenge_id)
+    if pk is None:
+        return None
+    challenge = Challenge.objects.filter(pk=pk).first()
+    if challenge is None or (flow_id is not None and challenge.flow_id != flow_id):
+        return None
+    return challenge
+
+
+def sms_throttle(*, phone: str, at: datetime | None = None) -> tuple[str, int] | None:
+    """Why a new SMS code for ``phone`` (E.164) must wait, as (reason, seconds), or None.
+
+    reason "cooldown": less than ``SMS_RESEND_COOLDOWN`` seconds since the last code;
+    reason "cap": ``SMS_MAX_SENDS`` codes within the last ``SMS_SEND_WINDOW`` seconds.
+    """
+    at = at or now()
+    sent = Challenge.objects.filter(phone=phone, channel=Challenge.Channel.SMS)
+    cooldown = settings.SMS_RESEND_COOLDOWN
+    latest = sent.order_by("-created_at").values_list("created_at", flat=True).first()
+    if latest is not None:
+        elapsed = (at - latest).total_seconds()
+        if elapsed < cooldown:
+            return "cooldown", max(1, math.ceil(cooldown - elapsed))
+    cap, window = settings.SMS_MAX_SENDS, timedelta(seconds=settings.SMS_SEND_WINDOW)
+    recent = list(
+        sent.filter(created_at__gt=at - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:cap]
+    )
+    if cap and len(recent) >= cap:
+        # The window frees a slot when the cap-th most recent code leaves it.
+        return "cap", max(1, math.ceil((recent[-1] + window - at).total_seconds()))
+    return None
+
+
+# --- the simulated handset -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandsetPhone:
+    phone: str
+    label: str
+    user_id: str = ""
+    sms_count: int = 0
+    ringing: bool = False
+
+    @property
+    def display(self) -> str:
+        return format_phone(self.phone)
+
+
+def handset_ringing_call(*, phone: str, at: datetime | None = None) -> HandsetMessage | None:
+    """The newest delivered call whose challenge still waits for digits, if any."""
+    return (
+        HandsetMessage.objects.filter(
+            phone=phone,
+            kind=HandsetMessage.Kind.CALL,
+            challenge__status=Challenge.Status.PENDING,
+            challenge__expires_at__gte=at or now(),
+        )
+        .select_related("challenge")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def handset_inbox(*, phone: str, limit: int = 50) -> list[HandsetMessage]:
+    return list(
+        HandsetMessage.objects.filter(phone=phone, kind=HandsetMessage.Kind.SMS).order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def handset_call_log(*, phone: str, limit: int = 10) -> list[HandsetMessage]:
+    return list(
+        HandsetMessage.objects.filter(phone=phone, kind=HandsetMessage.Kind.CALL)
+        .select_related("challenge")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def handset_version(*, phone: str) -> str:
+    """A token that changes whenever something arrives on ``phone`` or its ringing call ends."""
+    latest = (
+        HandsetMessage.objects.filter(phone=phone)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    ringing = handset_ringing_call(phone=phone)
+    return f"{latest or 0}:{ringing.challenge_id if ringing else '-'}"
+
+
+def handset_phones() -> list[HandsetPhone]:
+    """The demo customers' phones first, then any other phone that received something."""
+    sms_counts = dict(
+        HandsetMessage.objects.filter(kind=HandsetMessage.Kind.SMS)
+        .order_by()
+        .values_list("phone")
+        .annotate(n=Count("id"))
+        .values_list("phone", "n")
+    )
+    other_phones = set(
+        HandsetMessage.objects.order_by().values_list("phone", flat=True).distinct()
+    )
+    ringing = set(
+        HandsetMessage.objects.filter(
+            kind=HandsetMessage.Kind.CALL,
+            challenge__status=Challenge.Status.PENDING,
+            challenge__expires_at__gte=now(),
+        ).values_list("phone", flat=True)
+    )
+    phones: dict[str, HandsetPhone] = {}
+    for demo in DEMO_CUSTOMERS:
+        phone = normalize_phone(demo.phone)
+        phones.setdefault(
+            phone,
+            HandsetPhone(
+                phone, demo.name, demo.user_id, sms_counts.get(phone, 0), phone in ringing
+            ),
+        )
+    others = sorted(other_phones - phones.keys())
+    owners = dict(Customer.objects.filter(phone__in=others).values_list("phone", "name"))
+    for phone in others:
+        phones[phone] = HandsetPhone(
+            phone, mask_name(owners.get(phone, "")), "", sms_counts.get(phone, 0), phone in ringing
+        )
+    return list(phones.values())
+
+
+def handset_owner_label(*, phone: str) -> str:
+    """A demo customer's (fictional) name, or another customer's name masked."""
+    for demo in DEMO_CUSTOMERS:
+        if normalize_phone(demo.phone) == phone:
+            return demo.name
+    name = Customer.objects.filter(phone=phone).values_list("name", flat=True).first()
+    return mask_name(name or "")
