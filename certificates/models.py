@@ -108,6 +108,7 @@ class Certificate(models.Model):
         verbose_name = _("인증서")
         verbose_name_plural = _("인증서")
         ordering = ["-created_at"]
+        permissions = [("revoke_certificate", _("인증서를 폐기할 수 있음"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

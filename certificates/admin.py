@@ -1,0 +1,307 @@
+"""Certificates for staff: masked, searchable, filterable, revocable, with a read-only audit trail.
+
+Reviewers may look (view permission); officers may also revoke (``certificates.revoke_certificate``).
+Nothing here shows a full resident number, a sealed key, a PIN or a code. The changelist avoids
+COUNT(*) over the whole table so it stays fast with millions of rows.
+"""
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from accounts.masking import mask_name
+from certcenter.clock import now
+from certcenter.http import client_ip
+from certificates import pki
+from certificates.models import Certificate, CertificateEvent, RevocationList
+from certificates.services import certificate_revoke
+
+REVOKE_PERMISSION = "certificates.revoke_certificate"
+_HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
+
+
+class EstimatedCountPaginator(Paginator):
+    """On PostgreSQL an unfiltered list uses the planner's row estimate instead of COUNT(*)."""
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s",
+                    [self.object_list.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] > 10_000:
+                return row[0]
+        return super().count
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = _("만료 예정")
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("30", _("30일 이내 만료")), ("past", _("유효기간 경과"))]
+
+    def queryset(self, request, queryset):
+        moment = now()
+        if self.value() == "30":
+            return queryset.filter(status=Certificate.Status.ACTIVE, not_after__gte=moment,
+                                   not_after__lte=moment + timedelta(days=30))
+        if self.value() == "past":
+            return queryset.filter(not_after__lt=moment)
+        return queryset
+
+
+class CertificateEventInline(admin.TabularInline):
+    model = CertificateEvent
+    fk_name = "certificate"
+    fields = ["created_at", "kind", "actor", "staff_user", "client_ip", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = _("이력")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RevokeForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("폐기 사유"),
+        choices=[(v, label) for v, label in Certificate.RevocationReason.choices],
+        initial=Certificate.RevocationReason.KEY_COMPROMISE,
+    )
+    note = forms.CharField(label=_("메모"), max_length=120, required=False)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["serial", "masked_subject", "masked_customer", "status", "key_type",
+                    "not_after"]
+    list_filter = ["status", "key_type", ExpiringFilter]
+    list_select_related = ["customer"]
+    search_fields = ["=serial", "=customer__user_id", "=customer__name"]
+    search_help_text = _("일련번호(16진수), 인터넷뱅킹 아이디 또는 이름(정확히)")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    ordering = ["-id"]
+    actions = ["revoke_selected"]
+    inlines = [CertificateEventInline]
+    fieldsets = [
+        (None, {"fields": ["serial", "masked_subject", "masked_customer", "status", "key_type",
+                           "not_before", "not_after", "revocation_reason", "revoked_at",
+                           "renewed_from", "replaced_by", "pem_download"]}),
+        (_("인증서 내용"), {"fields": ["decoded"]}),
+    ]
+    readonly_fields = ["serial", "masked_subject", "masked_customer", "status", "key_type",
+                       "not_before", "not_after", "revocation_reason", "revoked_at",
+                       "renewed_from", "replaced_by", "pem_download", "decoded"]
+    change_form_template = "admin/certificates/certificate/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # everything here is read-only; revocation is its own permission
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm(REVOKE_PERMISSION)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_revoke_permission(request):
+            actions.pop("revoke_selected", None)
+        return actions
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if _HEX.match(term) and not term.isdigit():
+            serial = term.lower().removeprefix("0x").replace(":", "").lstrip("0")
+            return queryset.filter(serial=serial), False
+        return super().get_search_results(request, queryset, term)
+
+    @admin.display(description=_("주체"))
+    def masked_subject(self, obj):
+        from certificates.views import mask_subject
+
+        return mask_subject(obj.subject)
+
+    @admin.display(description=_("고객"))
+    def masked_customer(self, obj):
+        return f"{obj.customer.user_id} ({mask_name(obj.customer.name)})"
+
+    @admin.display(description=_("PEM"))
+    def pem_download(self, obj):
+        if not obj.der:
+            return "-"
+        url = reverse("admin:certificates_certificate_pem", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("PEM 내려받기"))
+
+    @admin.display(description=_("해석"))
+    def decoded(self, obj):
+        if not obj.der:
+            return "-"
+        cert = pki.load_certificate(bytes(obj.der))
+        from certificates.views import mask_subject
+
+        rows = [
+            (_("주체"), mask_subject(cert.subject.rfc4514_string())),
+            (_("발급자"), cert.issuer.rfc4514_string()),
+            (_("일련번호"), f"{cert.serial_number:x}"),
+            (_("유효기간"), f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} ~ "
+                         f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"),
+            (_("공개키"), pki.key_type_of(cert.public_key())),
+            (_("서명 알고리즘"), cert.signature_algorithm_oid._name),
+            (_("SHA-256 지문"), pki.fingerprint_sha256(cert)),
+            (_("SHA-1 지문"), cert.fingerprint(pki.hashes.SHA1()).hex(":").upper()),
+        ]
+        for ext in cert.extensions:
+            value = ext.value
+            if isinstance(value, pki.x509.SubjectAlternativeName):
+                binding = pki.identity_binding(cert)
+                text = f"KISA identifyData: {mask_name(binding[0])}, VID ****" if binding else "-"
+            else:
+                text = _describe_extension(value)
+            rows.append((f"{ext.oid._name}{' (critical)' if ext.critical else ''}", text))
+        return format_html(
+            '<dl class="cert-decoded">{}</dl>',
+            format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
+        )
+
+    # -- revocation --------------------------------------------------------------------------------
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("<int:pk>/pem/", self.admin_site.admin_view(self.pem_view),
+                 name=f"{prefix}_pem"),
+            path("<int:pk>/revoke/", self.admin_site.admin_view(self.revoke_view),
+                 name=f"{prefix}_revoke"),
+            path("revoke/", self.admin_site.admin_view(self.revoke_view),
+                 name=f"{prefix}_revoke_many"),
+        ] + super().get_urls()
+
+    def pem_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(Certificate, pk=pk, der__isnull=False)
+        response = HttpResponse(pki.certificate_pem(pki.load_certificate(bytes(obj.der))),
+                                content_type="application/x-pem-file")
+        response["Content-Disposition"] = f'attachment; filename="{obj.serial}.pem"'
+        return response
+
+    @admin.action(description=_("선택한 인증서 폐기"))
+    def revoke_selected(self, request, queryset):
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:500])
+        return redirect(f"{reverse('admin:certificates_certificate_revoke_many')}?ids={ids}")
+
+    def revoke_view(self, request, pk=None):
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        raw_ids = [pk] if pk else [int(i) for i in request.GET.get("ids", "").split(",")
+                                   if i.isdigit()]
+        targets = list(Certificate.objects.current().filter(pk__in=raw_ids)
+                       .select_related("customer"))
+        form = RevokeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            for certificate in targets:
+                certificate_revoke(
+                    certificate=certificate, reason=form.cleaned_data["reason"],
+                    actor=CertificateEvent.Actor.STAFF, staff_user=request.user,
+                    client_ip=client_ip(request), note=form.cleaned_data["note"],
+                )
+            self.message_user(request, _("%(n)d개 인증서를 폐기했습니다.") % {"n": len(targets)},
+                              messages.SUCCESS)
+            if pk:
+                return redirect("admin:certificates_certificate_change", pk)
+            return redirect("admin:certificates_certificate_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("인증서 폐기"),
+            "form": form,
+            "targets": [(c, self.masked_subject(c)) for c in targets],
+        }
+        return render(request, "admin/certificates/certificate/revoke.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_revoke": self.has_revoke_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _describe_extension(value) -> str:
+    text = repr(value)
+    return re.sub(r"^<(\w+)\((.*)\)>$", r"\1: \2", text, flags=re.S)[:400]
+
+
+@admin.register(CertificateEvent)
+class CertificateEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "certificate_serial", "customer_user_id", "actor",
+                    "staff_user", "client_ip", "reason"]
+    list_filter = ["kind", "actor"]
+    list_select_related = ["certificate", "customer", "staff_user"]
+    search_fields = ["=certificate__serial", "=customer__user_id"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("일련번호"))
+    def certificate_serial(self, obj):
+        return obj.certificate.serial if obj.certificate else "-"
+
+    @admin.display(description=_("고객"))
+    def customer_user_id(self, obj):
+        return obj.customer.user_id if obj.customer else "-"
+
+
+@admin.register(RevocationList)
+class RevocationListAdmin(admin.ModelAdmin):
+    list_display = ["id", "this_update", "next_update", "entries"]
+    fields = ["id", "this_update", "next_update", "entries"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# SealedKey is deliberately not registered: a sealed key has no business in admin.
