@@ -38,6 +38,14 @@ def normalize_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+_E164_MOBILE = re.compile(r"^\+8210[1-9]\d{7}$")
+
+
+def is_normalized(value: str) -> bool:
+    """Whether ``value`` already is what normalize_phone returns (e.g. a phone on record)."""
+    return bool(_E164_MOBILE.match(value))
+
+
 def format_phone(e164: str) -> str:
     """+821012345678 → 010-1234-5678 (the way a Korean customer writes it)."""
     if not e164:

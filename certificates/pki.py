@@ -411,6 +411,23 @@ def vid_matches(*, cert: x509.Certificate, rrn: str, random_r: bytes) -> bool:
     return hmac.compare_digest(binding[1], compute_vid(rrn=rrn, random_r=random_r))
 
 
+def binding_matches(*, cert: x509.Certificate, real_name: str, vid: bytes) -> bool:
+    """Return whether the certificate binds exactly this real name and VID.
+
+    Compares the encoded identifyData with the one we would write, instead of parsing it: the
+    nightly renewal checks every certificate this way.
+    """
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    expected = _identify_data(real_name=real_name, vid=vid)
+    return any(
+        name.type_id == IDENTIFY_DATA_OID and hmac.compare_digest(name.value, expected)
+        for name in san.get_values_for_type(x509.OtherName)
+    )
+
+
 # -- End-entity certificates --------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ holds one batch at a time, whatever the number of certificates.
 """
 
 import base64
-import hmac
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from django.utils import timezone
 from accounts import crypto
 from accounts.models import RRN_PURPOSE
 from certcenter.clock import now as clock_now
+from certcenter.db import insert_many
 from certificates import pki
 from certificates.ca import load_issuing_ca
 from certificates.models import Certificate, CertificateEvent
@@ -61,19 +61,6 @@ class RenewalReport:
         )
 
 
-def _mismatch(certificate: Certificate, parsed, customer_rrn: str, vid_random: bytes) -> str | None:
-    customer = certificate.customer
-    if customer.name != certificate.issued_name:
-        return SKIP_NAME
-    if customer.phone != certificate.issued_phone:
-        return SKIP_PHONE
-    binding = pki.identity_binding(parsed)
-    expected = pki.compute_vid(rrn=customer_rrn, random_r=vid_random)
-    if binding is None or not hmac.compare_digest(binding[1], expected):
-        return SKIP_RRN
-    return None
-
-
 def _due(moment: datetime, window_days: int):
     return Certificate.objects.filter(
         status=Certificate.Status.ACTIVE,
@@ -109,6 +96,39 @@ def certificates_expire(*, now: datetime | None = None, batch_size: int = 1000) 
         total += len(rows)
 
 
+NEW_CERTIFICATE_COLUMNS = (
+    "customer_id", "sealed_key_id", "serial", "subject", "key_type", "not_before", "not_after",
+    "status", "revocation_reason", "der", "issued_name", "issued_phone", "renewed_from_id",
+    "created_at",
+)
+EVENT_COLUMNS = ("kind", "actor", "certificate_id", "customer_id", "reason", "created_at")
+
+# What one due certificate needs, read as plain tuples: model instances cost more than signing.
+_DUE_FIELDS = (
+    "pk", "serial", "der", "not_after", "subject", "key_type", "issued_name", "issued_phone",
+    "customer_id", "customer__name", "customer__phone", "customer__resident_number_encrypted",
+    "sealed_key_id", "sealed_key__vid_random_encrypted",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    pk: int
+    serial: str
+    der: bytes
+    not_after: datetime
+    subject: str
+    key_type: str
+    issued_name: str
+    issued_phone: str
+    customer_id: int
+    customer_name: str
+    customer_phone: str
+    customer_rrn_encrypted: str
+    sealed_key_id: int
+    vid_random_encrypted: str
+
+
 def certificates_renew(
     *,
     now: datetime | None = None,
@@ -129,25 +149,24 @@ def certificates_renew(
     ca = load_issuing_ca()
     validity = timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
     failed_pks: list[int] = []
-    last_seen = (None, 0)  # dry runs page through instead of changing rows
-    while limit is None or report.renewed + sum(report.skipped.values()) + report.failed < limit:
-        room = batch_size if limit is None else min(
-            batch_size, limit - report.renewed - sum(report.skipped.values()) - report.failed
-        )
+    after_pk = 0  # a dry run changes nothing, so it pages through by primary key instead
+    while True:
+        processed = report.renewed + sum(report.skipped.values()) + report.failed
+        room = batch_size if limit is None else min(batch_size, limit - processed)
+        if room <= 0:
+            break
         with transaction.atomic():
             queryset = _due(moment, window_days).exclude(pk__in=failed_pks)
             if dry_run:
-                if last_seen[0] is not None:
-                    queryset = queryset.filter(pk__gt=last_seen[1])
-                queryset = queryset.order_by("pk")
+                queryset = queryset.filter(pk__gt=after_pk).order_by("pk")
             else:
                 queryset = queryset.select_for_update(skip_locked=True, of=("self",)).order_by(
                     "not_after", "pk"
                 )
-            batch = list(queryset.select_related("customer", "sealed_key")[:room])
+            batch = [_Due(*row) for row in queryset.values_list(*_DUE_FIELDS)[:room]]
             if not batch:
                 break
-            last_seen = (True, batch[-1].pk)
+            after_pk = batch[-1].pk
             _renew_batch(batch, ca=ca, moment=moment, validity=validity, report=report,
                          failed_pks=failed_pks, dry_run=dry_run)
         if progress is not None:
@@ -155,79 +174,81 @@ def certificates_renew(
     return report
 
 
-def _renew_batch(batch, *, ca, moment, validity, report, failed_pks, dry_run):
-    renewed_old, new_rows, events, notices = [], [], [], []
-    mismatched: list[tuple[Certificate, str]] = []
+def _mismatch(due: _Due, parsed) -> str | None:
+    if due.customer_name != due.issued_name:
+        return SKIP_NAME
+    if due.customer_phone != due.issued_phone:
+        return SKIP_PHONE
+    rrn = crypto.decrypt(due.customer_rrn_encrypted, purpose=RRN_PURPOSE)
+    vid_random = base64.b64decode(crypto.decrypt(due.vid_random_encrypted, purpose=VID_PURPOSE))
+    if not pki.binding_matches(cert=parsed, real_name=due.issued_name,
+                               vid=pki.compute_vid(rrn=rrn, random_r=vid_random)):
+        return SKIP_RRN
+    return None
+
+
+def _renew_batch(batch: list[_Due], *, ca, moment, validity, report, failed_pks, dry_run):
+    renewed_old: list[_Due] = []
+    new_rows: list[tuple] = []
+    mismatched: list[tuple[_Due, str]] = []
     not_before = moment.replace(microsecond=0)
-    for certificate in batch:
+    for due in batch:
         try:
-            parsed = pki.load_certificate(bytes(certificate.der))
-            customer_rrn = crypto.decrypt(
-                certificate.customer.resident_number_encrypted, purpose=RRN_PURPOSE
-            )
-            vid_random = base64.b64decode(
-                crypto.decrypt(certificate.sealed_key.vid_random_encrypted, purpose=VID_PURPOSE)
-            )
-            reason = _mismatch(certificate, parsed, customer_rrn, vid_random)
+            parsed = pki.load_certificate(bytes(due.der))
+            reason = _mismatch(due, parsed)
             if reason is not None:
-                mismatched.append((certificate, reason))
+                mismatched.append((due, reason))
                 continue
             if dry_run:
-                renewed_old.append(certificate)
+                renewed_old.append(due)
                 continue
             serial = pki.random_serial()
             # The new period starts where the old one ends, as the customer would expect; a
             # certificate renewed late starts now.
-            start = max(certificate.not_after, not_before)
+            start = max(due.not_after, not_before)
             renewed = pki.renew_certificate(
                 issuer_key=ca.key, issuer_cert=ca.cert, old_cert=parsed, serial=serial,
                 not_before=start, not_after=start + validity,
             )
         except Exception as exc:  # one bad row must not stop the bank's nightly run
             report.failed += 1
-            failed_pks.append(certificate.pk)
+            failed_pks.append(due.pk)
             if len(report.failures) < 20:
-                report.failures.append(f"{certificate.serial}: {type(exc).__name__}: {exc}")
+                report.failures.append(f"{due.serial}: {type(exc).__name__}: {exc}")
             continue
-        renewed_old.append(certificate)
-        new_rows.append(Certificate(
-            customer_id=certificate.customer_id, sealed_key_id=certificate.sealed_key_id,
-            serial=f"{serial:x}", subject=certificate.subject, key_type=certificate.key_type,
-            not_before=start, not_after=start + validity, status=Certificate.Status.ACTIVE,
-            der=pki.certificate_der(renewed), issued_name=certificate.issued_name,
-            issued_phone=certificate.issued_phone, renewed_from_id=certificate.pk,
+        renewed_old.append(due)
+        new_rows.append((
+            due.customer_id, due.sealed_key_id, f"{serial:x}", due.subject, due.key_type, start,
+            start + validity, Certificate.Status.ACTIVE, "", pki.certificate_der(renewed),
+            due.issued_name, due.issued_phone, due.pk, moment,
         ))
     report.renewed += len(renewed_old)
-    for _certificate, reason in mismatched:
+    for _due_row, reason in mismatched:
         report.skipped[reason] += 1
     if dry_run:
         return
 
+    events, notices = [], []
+    system = CertificateEvent.Actor.SYSTEM
     if mismatched:
-        Certificate.objects.filter(pk__in=[c.pk for c, _ in mismatched]).update(
+        Certificate.objects.filter(pk__in=[due.pk for due, _ in mismatched]).update(
             status=Certificate.Status.REISSUE_REQUIRED
         )
-        for certificate, reason in mismatched:
-            events.append(CertificateEvent(
-                kind=CertificateEvent.Kind.RENEWAL_SKIPPED, actor=CertificateEvent.Actor.SYSTEM,
-                certificate_id=certificate.pk, customer_id=certificate.customer_id,
-                created_at=moment, reason=f"고객 정보 불일치: {SKIP_REASONS[reason]}",
-            ))
-            notices.append((certificate.customer.phone, _reissue_required_text()))
+        for due, reason in mismatched:
+            events.append((CertificateEvent.Kind.RENEWAL_SKIPPED, system, due.pk, due.customer_id,
+                           f"고객 정보 불일치: {SKIP_REASONS[reason]}", moment))
+            notices.append((due.customer_phone, _reissue_required_text()))
     if renewed_old:
         # Old rows leave "active" before the new ones arrive: one current certificate per customer.
-        Certificate.objects.filter(pk__in=[c.pk for c in renewed_old]).update(
+        Certificate.objects.filter(pk__in=[due.pk for due in renewed_old]).update(
             status=Certificate.Status.RENEWED
         )
-        created = Certificate.objects.bulk_create(new_rows)
-        for old, new in zip(renewed_old, created, strict=True):
-            events.append(CertificateEvent(
-                kind=CertificateEvent.Kind.RENEWED, actor=CertificateEvent.Actor.SYSTEM,
-                certificate_id=new.pk, customer_id=old.customer_id, created_at=moment,
-                reason=f"자동 갱신: 이전 일련번호 {old.serial}",
-            ))
-            notices.append((old.customer.phone, _renewed_text(new.not_after)))
-    CertificateEvent.objects.bulk_create(events)
+        insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
+        for due, row in zip(renewed_old, new_rows, strict=True):
+            events.append((CertificateEvent.Kind.RENEWED, system, due.pk, due.customer_id,
+                           f"자동 갱신: 새 일련번호 {row[2]}", moment))
+            notices.append((due.customer_phone, _renewed_text(row[6])))
+    insert_many(CertificateEvent, EVENT_COLUMNS, events)
     sms_notify_many(messages=notices)
 
 

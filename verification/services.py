@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Customer
-from accounts.phone import normalize_phone
+from accounts.phone import is_normalized, normalize_phone
 from certcenter.clock import now
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
@@ -402,7 +402,8 @@ def sms_notify_many(*, messages: Iterable[tuple[str, str]], strict: bool = False
     batch = []
     for phone, text in messages:
         try:
-            batch.append((normalize_phone(phone), text))
+            # A phone on record was validated when it was saved; re-parsing each costs ~50 µs.
+            batch.append((phone if is_normalized(phone) else normalize_phone(phone), text))
         except ValidationError:
             if strict:
                 raise

@@ -1,0 +1,495 @@
+"""CertCenter benchmarks (``make bench``): scripts, not timed tests.
+
+Every figure is printed on a line of its own as ``<name>: <value> (bound <bound>) PASS|FAIL`` and the
+script exits non-zero if any figure fails its bound. Each section runs in fresh worker processes on a
+throw-away database (SQLite in a temporary folder; PostgreSQL sections in a database of their own on
+the local server) with a throw-away CA, so nothing touches the developer's data.
+
+    python scripts/bench.py                 # every section
+    python scripts/bench.py issuance renewal
+    BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
+
+Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL).
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin")
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PIN = "135790"
+
+
+# -- Orchestration (no Django in this process) --------------------------------------------------
+
+def run_worker(task: str, env: dict, *args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--worker", task, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"bench worker {task} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def start_worker(task: str, env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__)), "--worker", task, *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> dict:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        sys.stderr.write(out + err)
+        raise SystemExit("bench worker failed")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def worker_env(workdir: Path, database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="certcenter.settings",
+        DATABASE_URL=database_url,
+        CA_DIR=str(workdir / "ca"),
+        DEBUG="False",  # DEBUG keeps every query in memory: not what production runs
+        STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
+        SMS_BACKEND="verification.backends.simulated.SimulatedBackend",
+        PYTHONPATH=str(ROOT),
+        ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+    )
+    return env
+
+
+def postgres_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Results:
+    def __init__(self):
+        self.failed = False
+
+    def line(self, name: str, value: float, bound: float, *, at_most: bool = True, fmt="{:.2f}"):
+        ok = value <= bound if at_most else value >= bound
+        self.failed |= not ok
+        relation = "" if at_most else ">= "
+        print(f"{name}: {fmt.format(value)} (bound {relation}{fmt.format(bound)}) "
+              f"{'PASS' if ok else 'FAIL'}", flush=True)
+
+
+def section_issuance(results: Results, workdir: Path) -> None:
+    env = worker_env(workdir, f"sqlite:///{workdir / 'issuance.sqlite3'}")
+    data = run_worker("issuance", env)
+    results.line("issuance_floor_ms", data["floor_ms"], 1000, fmt="{:.1f}")
+    results.line("issuance_server_ms", data["server_ms"], 1000, fmt="{:.1f}")
+    results.line("issuance_server_over_floor", data["server_ms"] / data["floor_ms"], 1.3)
+
+
+def section_renewal(results: Results, workdir: Path) -> None:
+    env = worker_env(workdir, f"sqlite:///{workdir / 'renewal.sqlite3'}")
+    data = run_worker("renewal", env, "3000")
+    results.line("raw_sign_per_s", data["raw_per_s"], 100, at_most=False, fmt="{:.0f}")
+    results.line("renewals_per_s", data["renewed_per_s"], 100, at_most=False, fmt="{:.0f}")
+    results.line("renewal_over_raw_sign", data["renewed_per_s"] / data["raw_per_s"], 0.5,
+                 at_most=False)
+
+
+def section_memory(results: Results, workdir: Path) -> None:
+    peaks = {}
+    for count in (10_000, 100_000):
+        env = worker_env(workdir, f"sqlite:///{workdir / f'memory{count}.sqlite3'}")
+        run_worker("seed", env, str(count))
+        data = run_worker("renew-only", env)
+        if data["renewed"] != count:
+            raise SystemExit(f"memory run renewed {data['renewed']} of {count}")
+        peaks[count] = data["peak_rss_mb"]
+    results.line("renewal_peak_rss_mb_10k", peaks[10_000], 1024, fmt="{:.1f}")
+    results.line("renewal_peak_rss_mb_100k", peaks[100_000], 1024, fmt="{:.1f}")
+    results.line("renewal_peak_rss_100k_over_10k", peaks[100_000] / peaks[10_000], 1.2)
+
+
+def section_concurrent(results: Results, workdir: Path) -> None:
+    name = "certcenter_bench_concurrent"
+    env = worker_env(workdir, postgres_database(name))
+    count = 6000
+    try:
+        run_worker("seed", env, str(count))
+        alone = run_worker("renew-only", env)
+        run_worker("reset", env)
+        workers = [start_worker("renew-only", env) for _ in range(2)]
+        both = [finish(w) for w in workers]
+        check = run_worker("count", env)
+    finally:
+        drop_postgres_database(name)
+    together = max(b["ended"] for b in both) - min(b["started"] for b in both)
+    renewed_total = sum(b["renewed"] for b in both)
+    results.line("concurrent_renewed_total", renewed_total, count, fmt="{:.0f}")
+    results.line("concurrent_due_left", check["due_left"], 0, fmt="{:.0f}")
+    results.line("concurrent_renewed_twice", check["renewed_twice"], 0, fmt="{:.0f}")
+    results.line("concurrent_each_renewed_once", check["renewals"], count, at_most=False,
+                 fmt="{:.0f}")
+    results.line("concurrent_two_runs_s", together, alone["elapsed"], fmt="{:.2f}")
+    results.line("concurrent_two_runs_over_one", together / alone["elapsed"], 1.0)
+
+
+def section_admin(results: Results, workdir: Path) -> None:
+    name = "certcenter_bench_admin"
+    env = worker_env(workdir, postgres_database(name))
+    try:
+        data = run_worker("admin", env, "1000000")
+    finally:
+        drop_postgres_database(name)
+    results.line("admin_rows", data["rows"], 1_000_000, at_most=False, fmt="{:.0f}")
+    for page in ("first_page", "status_filter", "serial_search"):
+        results.line(f"admin_{page}_ms", data[page], 300, fmt="{:.1f}")
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(SECTIONS)
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown section(s): {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(SECTIONS)}")
+    results = Results()
+    with tempfile.TemporaryDirectory(prefix="certcenter-bench-") as tmp:
+        for section in chosen:
+            globals()[f"section_{section}"](results, Path(tmp))
+    return 1 if results.failed else 0
+
+
+# -- Workers (Django set up on the throw-away database) -----------------------------------------
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from certificates.ca import ca_create, ca_exists
+
+    call_command("migrate", verbosity=0)
+    if not ca_exists():
+        ca_create()
+
+
+def emit(data: dict) -> None:
+    print(json.dumps(data), flush=True)
+
+
+def seed_due(count: int, *, due_in_days: int = 10) -> None:
+    """Insert ``count`` customers each with one active certificate due for renewal (real DER)."""
+    import base64
+
+    from django.conf import settings
+    from django.db import transaction
+
+    from accounts import crypto
+    from accounts.models import RRN_PURPOSE, Customer, resident_number_hash
+    from certcenter.clock import now
+    from certificates import keyseal, pki
+    from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
+    from certificates.models import Certificate, SealedKey
+    from certificates.services import VID_PURPOSE
+
+    ca = load_issuing_ca()
+    key = pki.generate_private_key("rsa-2048")
+    # One sealed blob for all: renewal never opens it, and sealing costs ~30 ms a key.
+    blob = keyseal.seal_private_key(private_key=key, pin=PIN, pepper=settings.PIN_PEPPER.encode())
+    vid_random = pki.new_vid_random()
+    vid_random_token = crypto.encrypt(base64.b64encode(vid_random).decode(), purpose=VID_PURPOSE)
+    moment = now().replace(microsecond=0)
+    not_after = moment + timedelta(days=due_in_days)
+    not_before = not_after - timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
+    chunk = 2000
+    for start in range(0, count, chunk):
+        numbers = range(start, min(start + chunk, count))
+        with transaction.atomic():
+            customers = Customer.objects.bulk_create(
+                Customer(
+                    user_id=f"bench{i:07d}", name="홍길동",
+                    resident_number_encrypted=crypto.encrypt(f"9001011{i:06d}",
+                                                             purpose=RRN_PURPOSE),
+                    resident_number_hash=resident_number_hash(f"9001011{i:06d}"),
+                    birth_date=moment.date().replace(year=1990, month=1, day=1),
+                    phone=f"+8210{20_000_000 + i:08d}", email="",
+                )
+                for i in numbers
+            )
+            keys = SealedKey.objects.bulk_create(
+                SealedKey(customer=c, key_type="rsa-2048", sealed_private_key=blob,
+                          vid_random_encrypted=vid_random_token)
+                for c in customers
+            )
+            rows = []
+            for i, customer, sealed in zip(numbers, customers, keys, strict=True):
+                serial = pki.random_serial()
+                subject = pki.end_entity_subject(
+                    organization="CertCenter Sim", bank_code="004", name=customer.name,
+                    serial_suffix=f"004{customer.pk:010d}0001",
+                )
+                cert = pki.build_end_entity_certificate(
+                    issuer_key=ca.key, issuer_cert=ca.cert, public_key=key.public_key(),
+                    subject=subject, serial=serial, not_before=not_before, not_after=not_after,
+                    crl_url=crl_url(), ca_issuers_url=ca_issuers_url(), real_name=customer.name,
+                    vid=pki.compute_vid(rrn=f"9001011{i:06d}", random_r=vid_random),
+                )
+                rows.append(Certificate(
+                    customer=customer, sealed_key=sealed, serial=f"{serial:x}",
+                    subject=subject.rfc4514_string(), key_type="rsa-2048",
+                    not_before=not_before, not_after=not_after,
+                    status=Certificate.Status.ACTIVE, der=pki.certificate_der(cert),
+                    issued_name=customer.name, issued_phone=customer.phone,
+                ))
+            Certificate.objects.bulk_create(rows)
+
+
+def worker_issuance() -> None:
+    """PIN submitted → certificate stored, through the real view, against the raw floor."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.services import customer_create
+    from certcenter.clock import now
+    from certificates import keyseal, pki
+    from certificates.ca import load_issuing_ca
+    from certificates.flow import SESSION_KEY, Flow
+
+    samples = 40
+    ca = load_issuing_ca()
+    url = reverse("certificates:pin")
+    server, floor = [], []
+    customers = [
+        customer_create(user_id=f"issue{i:04d}", name="홍길동",
+                        resident_number=f"900101-1{i:06d}", phone=f"010-3{i:03d}-{i:04d}")
+        for i in range(samples + 2)
+    ]
+    for i, customer in enumerate(customers):
+        client = Client(REMOTE_ADDR="127.0.0.1")
+        flow = Flow.new()
+        flow.set("customer", customer.pk)
+        for step in flow.steps:
+            flow.complete(step)
+        del flow.data["done"]["pin"]
+        session = client.session
+        session[SESSION_KEY] = flow.data
+        session.save()
+        started = time.perf_counter()
+        response = client.post(url, {"pin": PIN, "pin_confirm": PIN})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 302 and response["Location"].endswith("/done/"), response
+        # The floor: what issuance cannot avoid, called directly.
+        started = time.perf_counter()
+        key = pki.generate_private_key(settings.CERTIFICATE_KEY_TYPE)
+        keyseal.seal_private_key(private_key=key, pin=PIN, pepper=settings.PIN_PEPPER.encode(),
+                                 n=settings.PIN_SCRYPT_N)
+        moment = now()
+        pki.build_end_entity_certificate(
+            issuer_key=ca.key, issuer_cert=ca.cert, public_key=key.public_key(),
+            subject=pki.end_entity_subject(organization="O", bank_code="004", name="홍길동",
+                                           serial_suffix="1"),
+            serial=pki.random_serial(), not_before=moment, not_after=moment + timedelta(days=1),
+            crl_url="http://x/crl", ca_issuers_url="http://x/ca", real_name="홍길동",
+            vid=b"\0" * 32,
+        )
+        floor_elapsed = time.perf_counter() - started
+        if i >= 2:  # the first two warm caches (CA key load, templates, connections)
+            server.append(elapsed)
+            floor.append(floor_elapsed)
+    emit({"server_ms": statistics.mean(server) * 1000, "floor_ms": statistics.mean(floor) * 1000})
+
+
+def worker_renewal(count: str) -> None:
+    """Renewals per second on one process against raw build+sign with the same CA key."""
+    from certcenter.clock import now
+    from certificates import pki
+    from certificates.ca import load_issuing_ca
+    from certificates.models import Certificate
+    from certificates.renewal import certificates_renew
+
+    seed_due(int(count))
+    ca = load_issuing_ca()
+    olds = [pki.load_certificate(bytes(der)) for der in
+            Certificate.objects.values_list("der", flat=True)[:2000]]
+    moment = now().replace(microsecond=0)
+    started = time.perf_counter()
+    for old in olds:
+        pki.renew_certificate(issuer_key=ca.key, issuer_cert=ca.cert, old_cert=old,
+                              serial=pki.random_serial(), not_before=moment,
+                              not_after=moment + timedelta(days=365))
+    raw_per_s = len(olds) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    report = certificates_renew()
+    elapsed = time.perf_counter() - started
+    assert report.renewed == int(count), report.summary()
+    emit({"raw_per_s": raw_per_s, "renewed_per_s": report.renewed / elapsed})
+
+
+def worker_seed(count: str) -> None:
+    seed_due(int(count))
+    emit({"seeded": int(count)})
+
+
+def worker_renew_only() -> None:
+    import resource
+
+    from certificates.renewal import certificates_renew
+
+    started_at = time.time()
+    started = time.perf_counter()
+    report = certificates_renew()
+    elapsed = time.perf_counter() - started
+    emit({
+        "renewed": report.renewed, "failed": report.failed, "elapsed": elapsed,
+        "started": started_at, "ended": time.time(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+
+
+def worker_reset() -> None:
+    from certificates.models import Certificate, CertificateEvent
+    from verification.models import HandsetMessage
+
+    CertificateEvent.objects.all().delete()
+    HandsetMessage.objects.all().delete()
+    Certificate.objects.filter(renewed_from__isnull=False).delete()
+    Certificate.objects.update(status=Certificate.Status.ACTIVE)
+    emit({"reset": True})
+
+
+def worker_count() -> None:
+    from django.db.models import Count
+
+    from certificates.models import Certificate
+
+    renewals = Certificate.objects.filter(renewed_from__isnull=False)
+    twice = (renewals.values("renewed_from").annotate(n=Count("id")).filter(n__gt=1).count())
+    emit({
+        "renewals": renewals.count(),
+        "renewed_twice": twice,
+        "due_left": Certificate.objects.filter(status="active", renewed_from__isnull=True).count(),
+    })
+
+
+def worker_admin(count: str) -> None:
+    """Seed ``count`` certificate rows with SQL (fake signatures) and time three admin pages."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from certificates.models import Certificate
+
+    rows = int(count)
+    customers = rows // 10
+    seed_due(1)  # one real certificate whose DER every fake row reuses
+    der = bytes(Certificate.objects.values_list("der", flat=True).get())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
+                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
+                created_at, updated_at)
+            SELECT 'c' || i, '고객' || i, 'v1:bench:' || i, md5(i::text) || md5(i::text || 'x'),
+                   DATE '1990-01-01', '+8210' || (30000000 + i), '', 'personal', true, now(), now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [customers],
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
+                vid_random_encrypted, pin_failures, created_at)
+            SELECT id, 'rsa-2048', '\\x00'::bytea, 'v1:bench:r', 0, now()
+            FROM accounts_customer WHERE user_id LIKE 'c%%'
+            """
+        )
+        # Each customer: one active certificate and nine older ones (renewed / revoked / expired).
+        cursor.execute(
+            """
+            INSERT INTO certificates_certificate (customer_id, sealed_key_id, serial, subject,
+                key_type, not_before, not_after, status, revocation_reason, revoked_at, der,
+                issued_name, issued_phone, created_at)
+            SELECT k.customer_id, k.id, md5(g.n::text || '-' || k.id::text),
+                   'C=KR,O=CertCenter Sim,OU=personal4IB,OU=004,CN=고객()' || k.id,
+                   CASE WHEN g.n %% 7 = 0 THEN 'ec-p256' ELSE 'rsa-2048' END,
+                   now() - (g.n * 365 || ' days')::interval,
+                   now() + ((1 - g.n) * 365 + k.id %% 365 || ' days')::interval,
+                   CASE WHEN g.n = 1 THEN 'active' WHEN g.n %% 3 = 0 THEN 'revoked'
+                        WHEN g.n %% 3 = 1 THEN 'renewed' ELSE 'expired' END,
+                   CASE WHEN g.n %% 3 = 0 THEN 'key_compromise' ELSE '' END,
+                   CASE WHEN g.n %% 3 = 0 THEN now() - (g.n * 300 || ' days')::interval END,
+                   %s, '고객', '+821030000000', now() - (g.n * 365 || ' days')::interval
+            FROM certificates_sealedkey k CROSS JOIN generate_series(1, 10) AS g(n)
+            WHERE k.vid_random_encrypted = 'v1:bench:r'
+            """,
+            [der],
+        )
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT count(*) FROM certificates_certificate")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT serial FROM certificates_certificate ORDER BY id LIMIT 1 OFFSET %s",
+                       [total // 2])
+        serial = cursor.fetchone()[0]
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "x")
+    client = Client()
+    client.force_login(user)
+    changelist = reverse("admin:certificates_certificate_changelist")
+    pages = {
+        "first_page": changelist,
+        "status_filter": f"{changelist}?status__exact=revoked",
+        "serial_search": f"{changelist}?q={serial}",
+    }
+    timings = {}
+    for name, url in pages.items():
+        samples = []
+        for _ in range(6):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        if name == "serial_search":
+            assert serial in response.content.decode()
+        timings[name] = statistics.median(samples[1:]) * 1000
+    emit({"rows": total, **timings})
+
+
+WORKERS = {
+    "issuance": worker_issuance,
+    "renewal": worker_renewal,
+    "seed": worker_seed,
+    "renew-only": worker_renew_only,
+    "reset": worker_reset,
+    "count": worker_count,
+    "admin": worker_admin,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        sys.path.insert(0, str(ROOT))
+        setup_django()
+        WORKERS[sys.argv[2]](*sys.argv[3:])
+    else:
+        raise SystemExit(main(sys.argv[1:]))
