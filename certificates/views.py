@@ -26,6 +26,7 @@ from certificates.ca import load_issuing_ca
 from certificates.flow import (
     FINISHED_KEY,
     REISSUE,
+    STEPS,
     Flow,
     certificate_brand,
     flow_clear,
@@ -187,6 +188,7 @@ class ReissueView(WizardStepView):
         if current is None:
             return {}
         return {"masked_subject": mask_subject(current.subject),
+                "current_serial": format_serial(current.serial),
                 "current_expired": current.not_after < now()}
 
 
@@ -425,9 +427,16 @@ class DoneView(View):
         if FINISHED_KEY not in request.session:
             return redirect("certificates:terms")
         certificate = finished_certificate(request)
+        replaced = certificate.replaces.order_by("-revoked_at").first()
+        # The flow is gone; the step indicator is rebuilt from what was issued.
+        steps = [s for s in STEPS if s != "reissue" or replaced is not None]
         context = {
             "certificate": certificate,
+            "replaced": replaced,
+            "replaced_serial": format_serial(replaced.serial) if replaced else "",
             "step_title": step_title("done"),
+            "step_count": f"{len(steps) + 1} / {len(steps) + 1}",
+            "steps": [step_title(s) for s in steps],
             "pending": certificate.status == Certificate.Status.PENDING,
         }
         if certificate.der:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from certificates import pki
 from certificates.flow import FINISHED_KEY, SESSION_KEY
 from certificates.models import Certificate, CertificateEvent
+from certificates.views import format_serial
 from verification.models import Challenge
 
 from .conftest import PIN
@@ -110,7 +111,7 @@ def test_reissue_revokes_the_old_certificate_and_lists_it_on_the_crl(
     body = page.content.decode()
     assert page.context["step_title"] == "재발급 사유 선택"
     assert "홍*동" in body and "홍길동()" not in body  # the subject is masked
-    assert first.serial in body
+    assert format_serial(first.serial) in body  # as on the 발급 완료 page: 77:C0:26:…
     for label in ["분실", "비밀번호 분실/잠김", "해킹 등 보안 문제", "개인정보 변경", "유효기간 만료"]:
         assert label in body
     second.reissue("lost")
@@ -124,6 +125,9 @@ def test_reissue_revokes_the_old_certificate_and_lists_it_on_the_crl(
     assert first.status == Certificate.Status.REVOKED
     assert first.revocation_reason == "key_compromise"
     assert first.replaced_by == new
+    done = second.client.get(url("done")).content.decode()
+    assert "재발급이 완료되었습니다" in done and format_serial(first.serial) in done
+    assert "8 / 8 발급 완료" in done
     crl = x509.load_der_x509_crl(second.client.get(reverse("certificates:crl")).content)
     entry = crl.get_revoked_certificate_by_serial_number(first.serial_int)
     assert entry is not None

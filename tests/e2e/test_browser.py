@@ -194,7 +194,7 @@ def check_done_page(page: Page, shots: Path, name: str, downloads: Path) -> x509
     """발급 완료: subject, serial, validity shown; the certificate (PEM, DER) and chain download."""
     page.wait_for_url(re.compile(r"/done/$"))
     expect(page.get_by_role("heading", name="발급 완료", level=1)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("금융인증서 발급이 완료되었습니다")
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"금융인증서 (재)?발급이 완료되었습니다"))
     details = page.get_by_role("region", name="인증서 정보")
     expect(details).to_contain_text(f"CN={NAME}()")
     expect(details).to_contain_text("CertCenter Sim CA")
@@ -255,7 +255,7 @@ def test_issue_then_reissue_after_loss(browser_context, live_server, live_custom
     expect_step(page, "재발급 사유 선택", "/reissue/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("재발급")
     current = page.get_by_role("region", name="현재 인증서")
-    expect(current).to_contain_text(first_serial)
+    expect(current).to_contain_text(colon_hex(first.serial_number))
     expect(current).to_contain_text("정상")
     expect(current).to_contain_text("CN=홍*동()")
     reasons = page.get_by_role("group", name="재발급 사유")
