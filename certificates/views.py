@@ -136,6 +136,7 @@ class IdentifyView(WizardStepView):
             except CustomerNotFound:
                 form.add_error(None, ValidationError(form.error_messages["not_found"],
                                                      code="not_found"))
+                self._record_failure(form.cleaned_data["user_id"])
             except LookupThrottled:
                 form.add_error(None, ValidationError(form.error_messages["throttled"],
                                                      code="throttled"))
@@ -149,6 +150,16 @@ class IdentifyView(WizardStepView):
         form.data = form.data.copy()
         form.data["rrn_back"] = ""
         return self.render_step(form=form)
+
+    def _record_failure(self, user_id: str) -> None:
+        # The customer sees one neutral message; staff see the attempt on the customer's trail.
+        customer = Customer.objects.filter(user_id=user_id.strip().lower()).first()
+        if customer is not None:
+            event_record(
+                kind=CertificateEvent.Kind.VERIFICATION_FAILED,
+                actor=CertificateEvent.Actor.CUSTOMER, customer=customer,
+                client_ip=client_ip(self.request), reason="본인 확인 실패: 아이디·주민등록번호 불일치",
+            )
 
     def _identified(self, customer: Customer):
         # Identity was just proven: a new session key, so a planted session id is worthless.

@@ -292,6 +292,16 @@ def test_identify_refuses_with_one_message_and_keeps_the_typed_id(wizard, user_i
     assert rrn[7:] not in body  # the secret half is never echoed
 
 
+def test_a_failed_identification_of_a_known_id_is_on_the_audit_trail(wizard, customer):
+    wizard.terms()
+    wizard.identify(rrn="900101-1234567")
+    event = CertificateEvent.objects.get(kind="verification_failed")
+    assert event.customer == customer and event.client_ip == "127.0.0.1"
+    assert "1234567" not in event.reason and "1234568" not in event.reason
+    wizard.identify(user_id="nobody")
+    assert CertificateEvent.objects.count() == 1  # an unknown ID has no trail to write to
+
+
 def test_identify_refuses_a_customer_without_internet_banking(wizard_factory, customer_factory):
     person = customer_factory(internet_banking_enrolled=False)
     wizard = wizard_factory(customer=person, rrn=person.resident_number[:6] + "-"
