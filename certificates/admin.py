@@ -156,10 +156,13 @@ class CertificateAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        if _HEX.match(term) and not term.isdigit():
+        results, may_have_duplicates = super().get_search_results(request, queryset, term)
+        if _HEX.match(term):
+            # Serials are typed as viewers show them (77:C0:26:…, upper case, 0x…); a term may
+            # also be a user ID that happens to look like hex (cafe12), so both are searched.
             serial = term.lower().removeprefix("0x").replace(":", "").lstrip("0")
-            return queryset.filter(serial=serial), False
-        return super().get_search_results(request, queryset, term)
+            results = results | queryset.filter(serial=serial)
+        return results, may_have_duplicates
 
     @admin.display(description=_("주체"))
     def masked_subject(self, obj):

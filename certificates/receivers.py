@@ -15,11 +15,12 @@ _REASONS = {
 
 
 @receiver(challenge_failed, dispatch_uid="certificates.challenge_failed")
-def record_failed_verification(sender, challenge, reason, **kwargs):
+def record_failed_verification(sender, challenge, reason, client_ip=None, **kwargs):
     channel = "ARS" if challenge.channel == "ars" else "SMS"
     event_record(
         kind=CertificateEvent.Kind.VERIFICATION_FAILED,
         actor=CertificateEvent.Actor.CUSTOMER,
         customer=challenge.customer,
+        client_ip=client_ip,
         reason=f"{channel} 인증 실패: {_REASONS.get(reason, reason)}",
     )

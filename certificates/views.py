@@ -354,7 +354,7 @@ class SmsView(WizardStepView):
         if code_form.is_valid():
             result = verification.sms_verify(
                 challenge_id=self.flow.get("sms"), code=code_form.cleaned_data["code"],
-                flow_id=self.flow.id,
+                flow_id=self.flow.id, client_ip=client_ip(request),
             )
             if result.ok:
                 return self.advance()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import crypto
 from accounts.phone import format_phone
 from certcenter.clock import now
+from certcenter.http import client_ip
 from verification import selectors, services
 from verification.forms import KeyInForm
 from verification.models import Challenge, HandsetMessage
@@ -114,7 +115,9 @@ def call_key_in(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpRes
     if not form.is_valid():
         # Shown next to the field; no attempt is counted for a malformed entry.
         return _render_phone(request, phone, form=form, status=400)
-    result = services.ars_key_in(challenge_id=challenge_id, digits=form.cleaned_data["digits"])
+    result = services.ars_key_in(
+        challenge_id=challenge_id, digits=form.cleaned_data["digits"], client_ip=client_ip(request)
+    )
     if result.ok:
         messages.success(request, result.message)
     else:

@@ -325,7 +325,9 @@ def _check(challenge: Challenge, code: str) -> VerificationResult:
 
 
 @sensitive_variables("code")
-def _verify(*, challenge_id, code: str, channel: str, flow_id: str | None) -> VerificationResult:
+def _verify(
+    *, challenge_id, code: str, channel: str, flow_id: str | None, client_ip: str | None = None
+) -> VerificationResult:
     not_found = VerificationResult(False, "unknown", "not_found", 0, channel)
     pk = parse_challenge_id(challenge_id)
     if pk is None:
@@ -339,24 +341,30 @@ def _verify(*, challenge_id, code: str, channel: str, flow_id: str | None) -> Ve
             return not_found
         result = _check(challenge, code)
     if result.ok:
-        signals.challenge_verified.send(sender=Challenge, challenge=challenge)
+        signals.challenge_verified.send(sender=Challenge, challenge=challenge, client_ip=client_ip)
     else:
         logger.info(
             "verification failed",
             extra={"challenge": str(challenge.pk), "channel": channel, "reason": result.reason},
         )
-        signals.challenge_failed.send(sender=Challenge, challenge=challenge, reason=result.reason)
+        signals.challenge_failed.send(
+            sender=Challenge, challenge=challenge, reason=result.reason, client_ip=client_ip
+        )
     return result
 
 
-def sms_verify(*, challenge_id, code: str, flow_id: str | None = None) -> VerificationResult:
+def sms_verify(
+    *, challenge_id, code: str, flow_id: str | None = None, client_ip: str | None = None
+) -> VerificationResult:
     """Check a typed SMS code; a challenge of another flow (``flow_id`` given) is not found."""
-    return _verify(challenge_id=challenge_id, code=code, channel=Channel.SMS, flow_id=flow_id)
+    return _verify(challenge_id=challenge_id, code=code, channel=Channel.SMS, flow_id=flow_id,
+                   client_ip=client_ip)
 
 
-def ars_key_in(*, challenge_id, digits: str) -> VerificationResult:
-    """Digits keyed in on the phone during an ARS call."""
-    return _verify(challenge_id=challenge_id, code=digits, channel=Channel.ARS, flow_id=None)
+def ars_key_in(*, challenge_id, digits: str, client_ip: str | None = None) -> VerificationResult:
+    """Digits keyed in on the phone during an ARS call (``client_ip``: where they came from)."""
+    return _verify(challenge_id=challenge_id, code=digits, channel=Channel.ARS, flow_id=None,
+                   client_ip=client_ip)
 
 
 def ars_hang_up(*, challenge_id) -> None:

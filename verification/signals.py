@@ -1,8 +1,10 @@
 """Signals sent after a verification attempt, for other apps (the audit trail) to record.
 
-``challenge_failed``: kwargs ``challenge`` and ``reason`` ("wrong", "expired", "exhausted" or
-"cancelled"), sent for every failed attempt against an existing challenge.
-``challenge_verified``: kwarg ``challenge``, sent once when the right code or digits were entered.
+``challenge_failed``: kwargs ``challenge``, ``reason`` ("wrong", "expired", "exhausted" or
+"cancelled") and ``client_ip`` (where the attempt came from, or None), sent for every failed attempt
+against an existing challenge.
+``challenge_verified``: kwargs ``challenge`` and ``client_ip``, sent once when the right code or
+digits were entered.
 Both are sent after the attempt was committed, so a failing receiver cannot undo an attempt count.
 """
 
