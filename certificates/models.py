@@ -133,6 +133,19 @@ class Certificate(models.Model):
         return self.status in self.CURRENT_STATUSES
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes are refused too, not only ``save()`` / ``delete()`` on one row."""
+
+    def update(self, **kwargs):
+        raise ValueError("CertificateEvent rows are append-only.")
+
+    def delete(self):
+        raise ValueError("CertificateEvent rows are append-only.")
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
 class CertificateEvent(models.Model):
     """Append-only audit trail of certificate lifecycle events. Never holds a secret."""
 
@@ -167,6 +180,8 @@ class CertificateEvent(models.Model):
     client_ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     reason = models.CharField(_("사유"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("일시"), db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("인증서 이력")

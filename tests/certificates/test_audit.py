@@ -181,5 +181,10 @@ def test_events_are_append_only(customer, settings):
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
 
+    with pytest.raises(ValueError, match="append-only"):
+        CertificateEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    with pytest.raises(ValueError, match="append-only"):
+        CertificateEvent.objects.all().delete()
+
     stored = CertificateEvent.objects.get(pk=event.pk)
     assert stored.reason == "" and stored.kind == "issued"
