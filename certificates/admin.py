@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_name
+from certcenter.admin import ReadOnlyAdminMixin
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
@@ -85,7 +86,7 @@ class ExpiringFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CertificateEventInline(admin.TabularInline):
+class CertificateEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CertificateEvent
     fk_name = "certificate"
     fields = ["created_at", "kind", "actor", "staff_user", "client_ip", "reason"]
@@ -94,12 +95,6 @@ class CertificateEventInline(admin.TabularInline):
     can_delete = False
     ordering = ["-created_at", "-id"]
     verbose_name_plural = _("이력")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class RevokeForm(forms.Form):
@@ -112,7 +107,8 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Everything here is read-only; revocation is a permission of its own.
     list_display = ["serial", "masked_subject", "masked_customer", "status", "key_type",
                     "not_after"]
     list_filter = ["status", KeyTypeFilter, ExpiringFilter]
@@ -136,14 +132,6 @@ class CertificateAdmin(admin.ModelAdmin):
                        "renewed_from", "replaced_by", "pem_download", "decoded"]
     change_form_template = "admin/certificates/certificate/change_form.html"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # everything here is read-only; revocation is its own permission
 
     def has_revoke_permission(self, request):
         return request.user.has_perm(REVOKE_PERMISSION)
@@ -282,7 +270,7 @@ def _describe_extension(value) -> str:
 
 
 @admin.register(CertificateEvent)
-class CertificateEventAdmin(admin.ModelAdmin):
+class CertificateEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "certificate_serial", "customer_user_id", "actor",
                     "staff_user", "client_ip", "reason"]
     list_filter = ["kind", "actor"]
@@ -291,15 +279,6 @@ class CertificateEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("일련번호"))
     def certificate_serial(self, obj):
@@ -311,19 +290,10 @@ class CertificateEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(RevocationList)
-class RevocationListAdmin(admin.ModelAdmin):
+class RevocationListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "this_update", "next_update", "entries"]
     fields = ["id", "this_update", "next_update", "entries"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # SealedKey is deliberately not registered: a sealed key has no business in admin.

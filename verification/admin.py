@@ -6,21 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_phone
 from accounts.phone import normalize_phone
+from certcenter.admin import ReadOnlyAdminMixin
 from verification.models import Challenge, HandsetMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("휴대폰 번호"))
     def masked_phone_display(self, obj):
