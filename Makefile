@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The simulated handset is off by default when DEBUG is off; `make serve` is a demo, so keep it on
+# unless told otherwise (make serve SIMULATED_PHONE_ENABLED=False).
+SIMULATED_PHONE_ENABLED ?= True
 
 .PHONY: run test serve setup install env migrate e2e bench lint clean
 
@@ -41,6 +44,7 @@ test: install env
 serve: setup
 	DEBUG=False $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=False SESSION_COOKIE_SECURE=False CSRF_COOKIE_SECURE=False \
+		SIMULATED_PHONE_ENABLED=$(SIMULATED_PHONE_ENABLED) \
 		$(VENV)/bin/gunicorn certcenter.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 ## Only the end-to-end browser test
