@@ -27,7 +27,7 @@ class Customer(models.Model):
     user_id = models.CharField(
         _("인터넷뱅킹 아이디"), max_length=20, unique=True, validators=[user_id_validator]
     )
-    name = models.CharField(_("이름"), max_length=50)
+    name = models.CharField(_("이름"), max_length=50, db_index=True)
     resident_number_encrypted = models.TextField(_("주민등록번호(암호문)"), editable=False)
     resident_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     birth_date = models.DateField(_("생년월일"))

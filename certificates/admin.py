@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -22,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_name
+from accounts.models import Customer
 from certcenter.admin import ReadOnlyAdminMixin
 from certcenter.clock import now
 from certcenter.http import client_ip
@@ -144,13 +146,18 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        results, may_have_duplicates = super().get_search_results(request, queryset, term)
+        if not term:
+            return queryset, False
+        # Customers first (user ID and name are indexed), then certificates by an indexed column:
+        # an OR across the join would scan every certificate.
+        customers = Customer.objects.filter(Q(user_id=term.lower()) | Q(name=term))
+        condition = Q(customer_id__in=list(customers.values_list("pk", flat=True)[:1000]))
         if _HEX.match(term):
             # Serials are typed as viewers show them (77:C0:26:…, upper case, 0x…); a term may
             # also be a user ID that happens to look like hex (cafe12), so both are searched.
             serial = term.lower().removeprefix("0x").replace(":", "").lstrip("0")
-            results = results | queryset.filter(serial=serial)
-        return results, may_have_duplicates
+            condition |= Q(serial=serial)
+        return queryset.filter(condition), False
 
     @admin.display(description=_("주체"))
     def masked_subject(self, obj):
