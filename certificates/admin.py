@@ -29,7 +29,7 @@ from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
 from certificates.models import Certificate, CertificateEvent, RevocationList
-from certificates.services import certificate_revoke
+from certificates.services import certificates_revoke
 
 REVOKE_PERMISSION = "certificates.revoke_certificate"
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
@@ -233,7 +233,12 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def revoke_selected(self, request, queryset):
         if not self.has_revoke_permission(request):
             raise PermissionDenied
-        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:500])
+        pks = list(queryset.values_list("pk", flat=True)[:501])
+        if len(pks) > 500:
+            self.message_user(request, _("한 번에 500개까지 폐기할 수 있습니다. 선택 범위를 줄여 주세요."),
+                              messages.ERROR)
+            return None
+        ids = ",".join(map(str, pks))
         return redirect(f"{reverse('admin:certificates_certificate_revoke_many')}?ids={ids}")
 
     def revoke_view(self, request, pk=None):
@@ -241,17 +246,16 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         raw_ids = [pk] if pk else [int(i) for i in request.GET.get("ids", "").split(",")
                                    if i.isdigit()]
-        targets = list(Certificate.objects.current().filter(pk__in=raw_ids)
+        targets = list(Certificate.objects.revocable(now=now()).filter(pk__in=raw_ids)
                        .select_related("customer"))
         form = RevokeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            for certificate in targets:
-                certificate_revoke(
-                    certificate=certificate, reason=form.cleaned_data["reason"],
-                    actor=CertificateEvent.Actor.STAFF, staff_user=request.user,
-                    client_ip=client_ip(request), note=form.cleaned_data["note"],
-                )
-            self.message_user(request, _("%(n)d개 인증서를 폐기했습니다.") % {"n": len(targets)},
+            revoked = certificates_revoke(
+                certificates=targets, reason=form.cleaned_data["reason"],
+                actor=CertificateEvent.Actor.STAFF, staff_user=request.user,
+                client_ip=client_ip(request), note=form.cleaned_data["note"],
+            )
+            self.message_user(request, _("%(n)d개 인증서를 폐기했습니다.") % {"n": len(revoked)},
                               messages.SUCCESS)
             if pk:
                 return redirect("admin:certificates_certificate_change", pk)

@@ -42,6 +42,13 @@ class CertificateQuerySet(models.QuerySet):
         """Certificates that still stand for their customer (at most one per customer)."""
         return self.filter(status__in=Certificate.CURRENT_STATUSES)
 
+    def revocable(self, *, now):
+        """Current ones, and renewed ones still valid (their key still signs until expiry)."""
+        return self.filter(
+            Q(status__in=Certificate.CURRENT_STATUSES)
+            | Q(status=Certificate.Status.RENEWED, not_after__gte=now)
+        )
+
     def active(self):
         return self.filter(status=Certificate.Status.ACTIVE)
 
@@ -131,6 +138,14 @@ class Certificate(models.Model):
     @property
     def is_current(self) -> bool:
         return self.status in self.CURRENT_STATUSES
+
+    @property
+    def is_revocable(self) -> bool:
+        from certcenter.clock import now
+
+        return self.is_current or (
+            self.status == self.Status.RENEWED and self.not_after >= now()
+        )
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -189,16 +189,16 @@ def certificate_issue(
             if old is not None:
                 if reissue_reason is None:
                     raise CertificateExists
-                _revoke(
+                for revoked in _revoke(
                     old,
                     reason=REVOCATION_REASON_FOR_REISSUE[ReissueReason(reissue_reason)],
                     replaced_by=certificate,
-                )
-                event_record(
-                    kind=CertificateEvent.Kind.REVOKED, actor=CertificateEvent.Actor.CUSTOMER,
-                    certificate=old, client_ip=client_ip,
-                    reason=f"재발급: {ReissueReason(reissue_reason).label!s}",
-                )
+                ):
+                    event_record(
+                        kind=CertificateEvent.Kind.REVOKED, actor=CertificateEvent.Actor.CUSTOMER,
+                        certificate=revoked, client_ip=client_ip,
+                        reason=f"재발급: {ReissueReason(reissue_reason).label!s}",
+                    )
             certificate.der = pki.certificate_der(x509_certificate)
             certificate.status = Certificate.Status.ACTIVE
             certificate.save(update_fields=["der", "status"])
@@ -231,35 +231,68 @@ def _pin_opens(sealed_key: SealedKey, pin: str) -> bool:
     return True
 
 
-def _revoke(certificate: Certificate, *, reason: str, replaced_by: Certificate | None = None):
-    certificate.status = Certificate.Status.REVOKED
-    certificate.revocation_reason = reason
-    certificate.revoked_at = now()
-    certificate.replaced_by = replaced_by
-    certificate.save(update_fields=["status", "revocation_reason", "revoked_at", "replaced_by"])
+def _revoke(
+    certificate: Certificate, *, reason: str, replaced_by: Certificate | None = None
+) -> list[Certificate]:
+    """Revoke ``certificate`` and every still-valid certificate it was renewed from.
+
+    A renewal leaves the previous certificate over the same key valid until it expires, so
+    revoking only the newest would leave the key usable through the older one.
+    """
+    moment = now()
+    earlier = Certificate.objects.select_for_update().filter(
+        sealed_key_id=certificate.sealed_key_id,
+        status=Certificate.Status.RENEWED,
+        not_after__gte=moment,
+    ).exclude(pk=certificate.pk)
+    revoked = [certificate, *earlier]
+    for each in revoked:
+        each.status = Certificate.Status.REVOKED
+        each.revocation_reason = reason
+        each.revoked_at = moment
+        each.replaced_by = replaced_by
+        each.save(update_fields=["status", "revocation_reason", "revoked_at", "replaced_by"])
+    return revoked
 
 
 @transaction.atomic
-def certificate_revoke(
+def certificates_revoke(
     *,
-    certificate: Certificate,
+    certificates: list[Certificate],
     reason: str,
     actor: str,
     staff_user=None,
     client_ip: str | None = None,
     note: str = "",
-) -> Certificate:
-    """Revoke a current certificate (staff action or customer request); the CRL follows."""
-    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    if not certificate.is_current:
-        return certificate
-    _revoke(certificate, reason=reason)
-    event_record(
-        kind=CertificateEvent.Kind.REVOKED, actor=actor, certificate=certificate,
-        staff_user=staff_user, client_ip=client_ip,
-        reason=" ".join(filter(None, [str(Certificate.RevocationReason(reason).label), note])),
-    )
-    transaction.on_commit(crl_regenerate)
+) -> list[Certificate]:
+    """Revoke certificates (staff action or customer request) in one transaction, one new CRL.
+
+    A certificate already revoked or expired is left as it is; the ones revoked are returned
+    (with any still-valid earlier certificate over the same key).
+    """
+    label = " ".join(filter(None, [str(Certificate.RevocationReason(reason).label), note]))
+    locked = Certificate.objects.select_for_update().filter(
+        pk__in=[c.pk for c in certificates]
+    ).order_by("pk")
+    revoked = []
+    for certificate in locked:
+        if not certificate.is_revocable:
+            continue
+        for each in _revoke(certificate, reason=reason):
+            event_record(
+                kind=CertificateEvent.Kind.REVOKED, actor=actor, certificate=each,
+                staff_user=staff_user, client_ip=client_ip, reason=label,
+            )
+            revoked.append(each)
+    if revoked:
+        transaction.on_commit(crl_regenerate)
+    return revoked
+
+
+def certificate_revoke(*, certificate: Certificate, **kwargs) -> Certificate:
+    """Revoke one certificate; see certificates_revoke."""
+    certificates_revoke(certificates=[certificate], **kwargs)
+    certificate.refresh_from_db()
     return certificate
 
 

@@ -74,6 +74,8 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
         ("reissued", second.pk),  # ... in the transaction that activates the new one
         ("renewed", second.pk),
         ("revoked", third.pk),
+        # The certificate it was renewed from is still valid over the same key: revoked too.
+        ("revoked", second.pk),
     ]
     assert [(e.actor, e.staff_user, e.client_ip) for e in events] == [
         ("customer", None, CUSTOMER_IP),
@@ -81,13 +83,14 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
         ("customer", None, CUSTOMER_IP),
         ("system", None, None),
         ("staff", staff, STAFF_IP),
+        ("staff", staff, STAFF_IP),
     ]
     assert all(e.created_at is not None for e in events)
     assert [e.created_at for e in events] == sorted(e.created_at for e in events)
     assert events[3].created_at - events[0].created_at > timedelta(days=300)
     assert events[1].reason == "재발급: 분실" and events[2].reason == "분실"
     assert events[3].reason == f"자동 갱신: 새 일련번호 {third.serial}"
-    assert events[4].reason == "키 손상 고객 분실 신고"
+    assert events[4].reason == events[5].reason == "키 손상 고객 분실 신고"
 
     codes = codes_sent(locmem_channels)
     assert len(codes) == 2  # one SMS code per wizard walk

@@ -179,3 +179,43 @@ def test_openssl_verifies_issued_certificates_and_sees_revocations(
     revoked = verify("bad", *crl_args)
     assert revoked.returncode != 0
     assert "certificate revoked" in revoked.stdout + revoked.stderr
+
+
+def test_revoking_a_renewed_certificate_revokes_its_still_valid_predecessor(
+    customer, django_capture_on_commit_callbacks
+):
+    """Renewal keeps the key: the older certificate over it must not outlive a revocation."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from certificates.renewal import certificates_renew
+
+    old = issue(customer)
+    with time_machine.travel(old.not_after - timedelta(days=10), tick=False):
+        certificates_renew()
+        new = Certificate.objects.get(renewed_from=old)
+        with django_capture_on_commit_callbacks(execute=True):
+            certificate_revoke(certificate=new, reason="key_compromise", actor="staff")
+        crl = x509.load_der_x509_crl(bytes(crl_current().der))
+    old.refresh_from_db()
+    assert old.status == Certificate.Status.REVOKED
+    for certificate in (old, new):
+        assert crl.get_revoked_certificate_by_serial_number(certificate.serial_int) is not None
+
+
+def test_a_renewed_certificate_that_expired_is_left_alone(customer):
+    from datetime import timedelta
+
+    import time_machine
+
+    from certificates.renewal import certificates_renew
+
+    old = issue(customer)
+    with time_machine.travel(old.not_after - timedelta(days=10), tick=False):
+        certificates_renew()
+    new = Certificate.objects.get(renewed_from=old)
+    with time_machine.travel(old.not_after + timedelta(days=1), tick=False):
+        certificate_revoke(certificate=new, reason="superseded", actor="system")
+    old.refresh_from_db()
+    assert old.status == Certificate.Status.RENEWED  # expired: no longer needs a CRL entry
