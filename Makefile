@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The simulated handset is off by default when DEBUG is off; `make serve` is a demo, so keep it on
-# unless told otherwise (make serve SIMULATED_PHONE_ENABLED=False).
-SIMULATED_PHONE_ENABLED ?= True
+# The simulated handset shows every phone's codes: off when DEBUG is off, unless asked for
+# (make serve SIMULATED_PHONE_ENABLED=True, for a demo on gunicorn).
+SIMULATED_PHONE_ENABLED ?= False
 
 .PHONY: run test serve setup install env migrate e2e bench lint clean
 

@@ -22,6 +22,28 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
+    # What a view-only user (e.g. a reviewer) sees: the form's fields would show the number and
+    # phone in full, so they get the masked displays instead.
+    view_only_fields = [
+        "user_id", "name", "masked_resident_number_display", "birth_date",
+        "masked_phone_display", "masked_email_display", "kind", "internet_banking_enrolled",
+        "created_at", "updated_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.view_only_fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.view_only_fields
+        return super().get_readonly_fields(request, obj)
+
+    @admin.display(description=_("이메일"))
+    def masked_email_display(self, obj):
+        return obj.masked_email
+
     @admin.display(description=_("주민등록번호"))
     def masked_resident_number_display(self, obj):
         return obj.masked_resident_number

@@ -33,6 +33,8 @@ class CustomerAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "birth_date" not in self.fields:  # a view-only form: nothing to set up
+            return
         self.fields["birth_date"].required = False
         if self.instance.pk:
             self.fields["resident_number"].help_text = _(

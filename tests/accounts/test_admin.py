@@ -243,3 +243,23 @@ def test_change_with_birth_date_cleared_keeps_a_birth_date(admin_client, custome
     assert response.status_code in (200, 302)
     customer.refresh_from_db()
     assert str(customer.birth_date) == "1990-01-01"
+
+
+@pytest.mark.parametrize("group", ["인증서 검토자", "인증서 관리자"])
+def test_staff_groups_see_customers_masked(client, customer, group):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("staff", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    listing = client.get(reverse("admin:accounts_customer_changelist"))
+    detail = client.get(change_url(customer))
+    assert listing.status_code == detail.status_code == 200
+    for page in (listing, detail):
+        body = page.content.decode()
+        assert "900101-1******" in body and "010-1234-****" in body
+        assert "1234568" not in body and "010-1234-5678" not in body
+    assert "h***@example.com" in detail.content.decode()
+    assert "hong@example.com" not in detail.content.decode()
+    # View-only: no change is accepted.
+    assert client.post(change_url(customer), {"name": "x"}).status_code == 403
