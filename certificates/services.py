@@ -87,7 +87,7 @@ def _subject_suffix(customer: Customer) -> str:
     return f"{settings.BANK_CODE}{customer.pk:010d}{sequence:04d}"
 
 
-@sensitive_variables("pin", "rrn")
+@sensitive_variables("pin", "rrn", "private_key", "sealed_blob", "vid_random", "vid")
 def certificate_issue(
     *,
     customer: Customer,
@@ -162,21 +162,27 @@ def certificate_issue(
             raise
         return existing
 
-    ca = load_issuing_ca()
-    x509_certificate = pki.build_end_entity_certificate(
-        issuer_key=ca.key,
-        issuer_cert=ca.cert,
-        public_key=private_key.public_key(),
-        subject=subject,
-        serial=serial,
-        not_before=moment,
-        not_after=not_after,
-        policy_oid=settings.CERTIFICATE_POLICY_OID,
-        crl_url=crl_url(),
-        ca_issuers_url=ca_issuers_url(),
-        real_name=customer.name,
-        vid=vid,
-    )
+    try:
+        ca = load_issuing_ca()
+        x509_certificate = pki.build_end_entity_certificate(
+            issuer_key=ca.key,
+            issuer_cert=ca.cert,
+            public_key=private_key.public_key(),
+            subject=subject,
+            serial=serial,
+            not_before=moment,
+            not_after=not_after,
+            policy_oid=settings.CERTIFICATE_POLICY_OID,
+            crl_url=crl_url(),
+            ca_issuers_url=ca_issuers_url(),
+            real_name=customer.name,
+            vid=vid,
+        )
+    except Exception:
+        # Nothing was signed (or nothing signed left this process): the planned row is closed
+        # and its flow freed, so the customer's next submit starts a fresh attempt.
+        _issue_failed(certificate, client_ip=client_ip, reason="서명 실패")
+        raise
     try:
         with transaction.atomic():
             old = (
@@ -212,13 +218,22 @@ def certificate_issue(
             if old is not None:
                 transaction.on_commit(crl_regenerate)
     except (CertificateExists, IntegrityError):
-        Certificate.objects.filter(pk=certificate.pk).update(status=Certificate.Status.FAILED)
-        event_record(
-            kind=CertificateEvent.Kind.ISSUE_FAILED, actor=CertificateEvent.Actor.SYSTEM,
-            certificate=certificate, client_ip=client_ip, reason="이미 유효한 인증서가 있음",
-        )
+        _issue_failed(certificate, client_ip=client_ip, reason="이미 유효한 인증서가 있음")
         raise CertificateExists from None
+    except Exception:
+        _issue_failed(certificate, client_ip=client_ip, reason="저장 실패")
+        raise
     return certificate
+
+
+def _issue_failed(certificate: Certificate, *, client_ip: str | None, reason: str) -> None:
+    Certificate.objects.filter(pk=certificate.pk).update(
+        status=Certificate.Status.FAILED, flow_id=None
+    )
+    event_record(
+        kind=CertificateEvent.Kind.ISSUE_FAILED, actor=CertificateEvent.Actor.SYSTEM,
+        certificate=certificate, client_ip=client_ip, reason=reason,
+    )
 
 
 @sensitive_variables("pin")

@@ -4,6 +4,9 @@ Each step view is guarded: a request for any step but the flow's current one is 
 so steps cannot be skipped or replayed; side effects (calls, SMS, issuance) happen only on POST.
 """
 
+import logging
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -44,6 +47,9 @@ from certificates.services import (
 from verification import services as verification
 from verification.session import remember_challenge
 
+# Issuance takes well under a second; a row still pending after this was cut off mid-way.
+PENDING_PATIENCE = timedelta(minutes=2)
+logger = logging.getLogger(__name__)
 ARS_PURPOSE = "issuance.ars"
 SMS_PURPOSE = "issuance.sms"
 
@@ -404,6 +410,12 @@ class PinView(WizardStepView):
             except CertificateExists:
                 form.add_error(None, ValidationError(
                     _("이미 사용 중인 인증서가 있습니다. 처음부터 재발급을 진행해 주세요."), code="exists"))
+            except Exception:
+                # The attempt was closed (see certificate_issue); the customer may simply retry.
+                logger.exception("certificate issuance failed")
+                form.add_error(None, ValidationError(
+                    _("일시적인 오류로 인증서를 발급하지 못했습니다. 잠시 후 다시 시도해 주세요."),
+                    code="unavailable"))
             else:
                 flow_clear(request)
                 request.session[FINISHED_KEY] = certificate.pk
@@ -448,7 +460,11 @@ class DoneView(View):
             "step_title": step_title("done"),
             "step_count": f"{len(steps) + 1} / {len(steps) + 1}",
             "steps": [step_title(s) for s in steps],
-            "pending": certificate.status == Certificate.Status.PENDING,
+            "pending": certificate.status == Certificate.Status.PENDING
+            and now() - certificate.created_at < PENDING_PATIENCE,
+            "failed": certificate.status == Certificate.Status.FAILED
+            or (certificate.status == Certificate.Status.PENDING
+                and now() - certificate.created_at >= PENDING_PATIENCE),
         }
         if certificate.der:
             parsed = pki.load_certificate(bytes(certificate.der))

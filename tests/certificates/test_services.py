@@ -55,18 +55,24 @@ def test_database_allows_one_current_certificate_per_customer(customer):
 
 
 def test_serial_is_recorded_before_signing(customer, monkeypatch):
-    """A crash while signing leaves a pending row that names the serial, never an unknown cert."""
+    """The serial is in the database (pending) before anything is signed; a failed signing
+    closes that row and frees the flow, so the customer's next submit starts afresh."""
 
     def crash(**kwargs):
         assert Certificate.objects.filter(status="pending").count() == 1
-        raise RuntimeError("power cut")
+        raise RuntimeError("HSM unavailable")
 
     monkeypatch.setattr(pki, "build_end_entity_certificate", crash)
     with pytest.raises(RuntimeError):
-        issue(customer)
-    pending = Certificate.objects.get()
-    assert pending.status == Certificate.Status.PENDING and pending.der is None
-    assert int(pending.serial, 16) > 0
+        certificate_issue(customer=customer, pin=PIN, flow_id="flow-crash")
+    failed = Certificate.objects.get()
+    assert failed.status == Certificate.Status.FAILED and failed.der is None
+    assert int(failed.serial, 16) > 0 and failed.flow_id is None
+    assert CertificateEvent.objects.filter(kind="issue_failed", certificate=failed).exists()
+
+    monkeypatch.undo()
+    again = certificate_issue(customer=customer, pin=PIN, flow_id="flow-crash")
+    assert again.status == Certificate.Status.ACTIVE and again.pk != failed.pk
 
 
 def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(customer):

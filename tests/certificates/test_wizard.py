@@ -477,3 +477,23 @@ def test_every_page_names_its_step(wizard):
 def test_sms_page_offers_one_time_code_autocomplete(wizard):
     wizard.until("sms")
     assert 'autocomplete="one-time-code"' in errors(wizard.get("sms"))
+
+
+def test_a_signing_failure_is_a_message_and_the_customer_can_retry(wizard, customer, monkeypatch):
+    from certificates import pki as pki_module
+
+    wizard.until("pin")
+
+    def unavailable(**kwargs):
+        raise RuntimeError("CA offline")
+
+    monkeypatch.setattr(pki_module, "build_end_entity_certificate", unavailable)
+    response = wizard.pin()
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == [
+        "unavailable"
+    ]
+    monkeypatch.undo()
+    assert wizard.pin()["Location"] == url("done")
+    assert Certificate.objects.get(customer=customer, status="active")
+    assert Certificate.objects.filter(customer=customer, status="failed").count() == 1
