@@ -99,7 +99,7 @@ class WizardStepView(View):
             total_steps=flow.total_steps,
             steps=[(s, step_title(s), s in flow.data["done"]) for s in flow.steps],
             flow_kind=flow.kind,
-            flow_expires_at=int(flow.expires_at * 1000) if self.flow else None,
+            idle_seconds=settings.FLOW_IDLE_TIMEOUT if self.flow else None,
             idle_minutes=settings.FLOW_IDLE_TIMEOUT // 60,
             certificate_brand=certificate_brand(),
         )
@@ -209,6 +209,15 @@ class ReissueView(WizardStepView):
                 "current_expired": current.not_after < now()}
 
 
+def _remaining(name: str, moment) -> dict:
+    """Seconds left until ``moment`` and the same as m:ss, for countdowns.
+
+    Pages send how long is left, not a wall-clock time: the customer's clock may be wrong.
+    """
+    seconds = max(0, int((moment - now()).total_seconds()))
+    return {f"{name}_in": seconds, f"{name}_in_text": f"{seconds // 60}:{seconds % 60:02d}"}
+
+
 def mask_subject(subject: str) -> str:
     """CN=홍길동()004...,OU=... → CN=홍*동()004...: the name masked, the rest as issued."""
     parts = []
@@ -265,7 +274,7 @@ class ArsView(WizardStepView):
                     challenge=challenge,
                     challenge_status=status,
                     display_code=verification.ars_display_code(challenge),
-                    expires_at_ms=int(challenge.expires_at.timestamp() * 1000),
+                    **_remaining("expires", challenge.expires_at),
                     status_url=reverse("verification:challenge_status", args=[challenge.pk]),
                 )
         return self.render_step(**context)
@@ -350,7 +359,9 @@ class SmsView(WizardStepView):
                         return redirect(step_url(self.step))
             return self._render(identity, code_form)
 
-        # action == "verify"
+        # action == "verify": its own form, so Enter in the code box checks the code (and never
+        # asks for a new one); the details shown again are the ones the code was sent for.
+        identity = forms.SmsIdentityForm(initial=self.flow.get("sms_identity") or {})
         code_form = forms.SmsCodeForm(request.POST)
         if not self.flow.get("sms"):
             code_form.is_valid()
@@ -378,10 +389,9 @@ class SmsView(WizardStepView):
             if challenge is not None:
                 context.update(
                     sms_challenge=challenge,
-                    expires_at_ms=int(challenge.expires_at.timestamp() * 1000),
-                    resend_at_ms=int(
-                        (challenge.created_at.timestamp() + settings.SMS_RESEND_COOLDOWN) * 1000
-                    ),
+                    **_remaining("expires", challenge.expires_at),
+                    **_remaining("resend", challenge.created_at
+                                 + timedelta(seconds=settings.SMS_RESEND_COOLDOWN)),
                 )
         return self.render_step(**context)
 
@@ -499,6 +509,7 @@ def cancel(request):
 
 
 def timeout(request):
+    flow_clear(request)  # the page's own "처음부터 다시" must not land here again
     return render(request, "certificates/wizard/timeout.html",
                   {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60}, status=200)
 

@@ -33,16 +33,23 @@
     });
   });
 
+  // The server says how many seconds are left; deadlines are counted from page load on this
+  // device's clock, so a wrong clock does not matter.
+  var loaded = Date.now();
+  function deadline(seconds) { return loaded + Number(seconds || 0) * 1000; }
+
   // Countdowns (a code's or call's remaining time).
-  var countdowns = document.querySelectorAll("[data-deadline]");
+  var countdowns = document.querySelectorAll("[data-remaining]");
+  countdowns.forEach(function (el) { el.dataset.deadline = deadline(el.dataset.remaining); });
   // The wizard's idle timeout, announced a minute before it happens.
-  var idle = document.querySelector("[data-idle-deadline]");
+  var idle = document.querySelector("[data-idle-remaining]");
+  var idleAt = idle ? deadline(idle.dataset.idleRemaining) : 0;
   var warned = false;
   function tick() {
     var now = Date.now();
     countdowns.forEach(function (el) { el.textContent = fmt(Number(el.dataset.deadline) - now); });
     if (idle) {
-      var left = Number(idle.dataset.idleDeadline) - now;
+      var left = idleAt - now;
       if (left <= 60000 && !warned) {
         warned = true;
         idle.textContent = "곧 시간이 초과됩니다. 남은 시간 " + fmt(left);
@@ -55,9 +62,9 @@
   if (countdowns.length || idle) { tick(); setInterval(tick, 1000); }
 
   // Resend button waits for the cooldown.
-  document.querySelectorAll("[data-resend-at]").forEach(function (button) {
-    var at = Number(button.dataset.resendAt || 0);
-    if (!at) { return; }
+  document.querySelectorAll("[data-resend-in]").forEach(function (button) {
+    if (!Number(button.dataset.resendIn || 0)) { return; }
+    var at = deadline(button.dataset.resendIn);
     var label = button.textContent;
     function update() {
       var left = at - Date.now();

@@ -497,3 +497,25 @@ def test_a_signing_failure_is_a_message_and_the_customer_can_retry(wizard, custo
     assert wizard.pin()["Location"] == url("done")
     assert Certificate.objects.get(customer=customer, status="active")
     assert Certificate.objects.filter(customer=customer, status="failed").count() == 1
+
+
+def test_the_timeout_page_itself_ends_the_flow(wizard, settings):
+    """The page's script sends an idle customer straight to /timeout/; 처음부터 다시 then works."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.until("ars")
+        clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + 1))
+        assert wizard.client.get(url("timeout")).status_code == 200
+        assert wizard.get("terms").status_code == 200
+
+
+def test_countdowns_are_rendered_as_time_left(wizard, settings):
+    wizard.until("sms")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.send_code()
+        clock.move_to(start + timedelta(seconds=40))
+        page = wizard.get("sms")
+        body = page.content.decode()
+        assert 'data-remaining="140"' in body and ">2:20<" in body  # works without JavaScript
+        assert 'data-resend-in="20"' in body
