@@ -98,6 +98,10 @@ elif "CONN_MAX_AGE" not in DATABASES["default"] or not DATABASES["default"]["CON
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://certcenter")}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Bank sessions are short and end with the browser; `manage.py clearsessions` (cron) removes them.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+DEFAULT_EXCEPTION_REPORTER_FILTER = "certcenter.reporting.SecretsFilter"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -428,7 +428,8 @@ class PinView(WizardStepView):
                     code="unavailable"))
             else:
                 flow_clear(request)
-                request.session[FINISHED_KEY] = certificate.pk
+                request.session[FINISHED_KEY] = {"certificate": certificate.pk,
+                                                 "at": now().timestamp()}
                 return redirect("certificates:done")
         return self.render_step(form=_without_secrets(form))
 
@@ -446,10 +447,14 @@ def format_serial(serial_hex: str) -> str:
 
 
 def finished_certificate(request) -> Certificate:
-    pk = request.session.get(FINISHED_KEY)
-    if pk is None:
+    """The certificate this session just got; shown and downloadable for FLOW_IDLE_TIMEOUT only
+    (a shared PC must not hand it to the next person)."""
+    finished = request.session.get(FINISHED_KEY)
+    if not finished or now().timestamp() - finished["at"] > settings.FLOW_IDLE_TIMEOUT:
+        request.session.pop(FINISHED_KEY, None)
         raise Http404
-    return get_object_or_404(Certificate.objects.select_related("customer"), pk=pk)
+    return get_object_or_404(Certificate.objects.select_related("customer"),
+                             pk=finished["certificate"])
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -457,9 +462,10 @@ class DoneView(View):
     template_name = "certificates/wizard/done.html"
 
     def get(self, request):
-        if FINISHED_KEY not in request.session:
+        try:
+            certificate = finished_certificate(request)
+        except Http404:
             return redirect("certificates:terms")
-        certificate = finished_certificate(request)
         replaced = certificate.replaces.order_by("-revoked_at").first()
         # The flow is gone; the step indicator is rebuilt from what was issued.
         steps = [s for s in STEPS if s != "reissue" or replaced is not None]

@@ -218,7 +218,7 @@ def test_double_submit_of_the_pin_issues_exactly_one_certificate(wizard, custome
     second = wizard.pin()
     assert first["Location"] == second["Location"] == url("done")
     assert Certificate.objects.filter(customer=customer).count() == 1
-    assert wizard.client.session[FINISHED_KEY] == Certificate.objects.get().pk
+    assert wizard.client.session[FINISHED_KEY]["certificate"] == Certificate.objects.get().pk
 
 
 def test_identification_cycles_the_session_key_and_keeps_no_secret(wizard):
@@ -519,3 +519,21 @@ def test_countdowns_are_rendered_as_time_left(wizard, settings):
         body = page.content.decode()
         assert 'data-remaining="140"' in body and ">2:20<" in body  # works without JavaScript
         assert 'data-resend-in="20"' in body
+
+
+def test_the_finished_certificate_is_not_left_for_the_next_person(wizard, settings):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.issue()
+        clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + 1))
+        assert wizard.client.get(reverse("certificates:download", args=["pem"])).status_code == 404
+        assert wizard.client.get(url("done"))["Location"] == url("terms")
+
+
+def test_error_reports_hide_the_pin_pepper():
+    from django.views.debug import get_default_exception_reporter_filter
+
+    safe = get_default_exception_reporter_filter().get_safe_settings()
+    for name in ("PIN_PEPPER", "FIELD_ENCRYPTION_KEYS", "RRN_LOOKUP_KEY", "CA_KEY_PASSPHRASE",
+                 "SECRET_KEY"):
+        assert set(str(safe[name])) == {"*"}, name
