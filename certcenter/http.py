@@ -1,12 +1,31 @@
 """Request helpers shared by the apps' views."""
 
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as the server saw it.
+    """The customer's address, for throttles and the audit trail.
 
-    X-Forwarded-For is not trusted: behind a proxy, configure it to set REMOTE_ADDR (gunicorn's
-    ``--forwarded-allow-ips``) rather than letting a client choose its own throttle bucket.
+    Behind ``TRUSTED_PROXY_COUNT`` reverse proxies (each appending to X-Forwarded-For) the address
+    is taken that many entries from the right, the last one a trusted proxy saw; entries further
+    left are whatever the client chose to send. With no proxy configured the header is ignored and
+    the socket's peer (REMOTE_ADDR) is used.
     """
-    return request.META.get("REMOTE_ADDR", "")
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
