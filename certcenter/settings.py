@@ -176,6 +176,8 @@ SMS_MAX_SENDS = env.int("SMS_MAX_SENDS", default=5)
 SMS_SEND_WINDOW = env.int("SMS_SEND_WINDOW", default=600)
 ARS_CALL_TTL = env.int("ARS_CALL_TTL", default=180)
 ARS_MAX_ATTEMPTS = env.int("ARS_MAX_ATTEMPTS", default=3)
+ARS_RECALL_COOLDOWN = env.int("ARS_RECALL_COOLDOWN", default=30)
+ARS_MAX_CALLS = env.int("ARS_MAX_CALLS", default=5)  # per SMS_SEND_WINDOW
 
 # certificates
 CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", default=365)

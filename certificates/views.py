@@ -243,9 +243,13 @@ class ArsView(WizardStepView):
         action = request.POST.get("action")
         customer = self.customer
         if action == "call":
-            challenge = verification.ars_call_start(
-                phone=customer.phone, purpose=ARS_PURPOSE, flow_id=self.flow.id, customer=customer
-            )
+            try:
+                challenge = verification.ars_call_start(
+                    phone=customer.phone, purpose=ARS_PURPOSE, flow_id=self.flow.id,
+                    customer=customer,
+                )
+            except verification.SendThrottled as exc:
+                return self._render(error=exc.message)
             remember_challenge(request, challenge)
             self.flow.set("ars", str(challenge.id))
             flow_save(request, self.flow)

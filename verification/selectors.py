@@ -37,21 +37,36 @@ def challenge_get(*, challenge_id, flow_id: str | None = None) -> Challenge | No
     return challenge
 
 
+# Per channel: (cooldown, cap, window) setting names.
+_SEND_LIMITS = {
+    Challenge.Channel.SMS: ("SMS_RESEND_COOLDOWN", "SMS_MAX_SENDS", "SMS_SEND_WINDOW"),
+    Challenge.Channel.ARS: ("ARS_RECALL_COOLDOWN", "ARS_MAX_CALLS", "SMS_SEND_WINDOW"),
+}
+
+
 def sms_throttle(*, phone: str, at: datetime | None = None) -> tuple[str, int] | None:
     """Why a new SMS code for ``phone`` (E.164) must wait, as (reason, seconds), or None.
 
     reason "cooldown": less than ``SMS_RESEND_COOLDOWN`` seconds since the last code;
     reason "cap": ``SMS_MAX_SENDS`` codes within the last ``SMS_SEND_WINDOW`` seconds.
     """
+    return send_throttle(phone=phone, channel=Challenge.Channel.SMS, at=at)
+
+
+def send_throttle(*, phone: str, channel: str, at: datetime | None = None) -> tuple[str, int] | None:
+    """The same rule for either channel (ARS: ``ARS_RECALL_COOLDOWN``, ``ARS_MAX_CALLS``): nobody
+    who knows a customer's ID and number can make their phone ring or buzz without end."""
     at = at or now()
-    sent = Challenge.objects.filter(phone=phone, channel=Challenge.Channel.SMS)
-    cooldown = settings.SMS_RESEND_COOLDOWN
+    sent = Challenge.objects.filter(phone=phone, channel=channel)
+    cooldown_name, cap_name, window_name = _SEND_LIMITS[channel]
+    cooldown = getattr(settings, cooldown_name)
     latest = sent.order_by("-created_at").values_list("created_at", flat=True).first()
     if latest is not None:
         elapsed = (at - latest).total_seconds()
         if elapsed < cooldown:
             return "cooldown", max(1, math.ceil(cooldown - elapsed))
-    cap, window = settings.SMS_MAX_SENDS, timedelta(seconds=settings.SMS_SEND_WINDOW)
+    cap = getattr(settings, cap_name)
+    window = timedelta(seconds=getattr(settings, window_name))
     recent = list(
         sent.filter(created_at__gt=at - window)
         .order_by("-created_at")

@@ -37,7 +37,7 @@ from certcenter.clock import now
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.models import Challenge, PhoneLock
-from verification.selectors import parse_challenge_id, sms_throttle
+from verification.selectors import parse_challenge_id, send_throttle, sms_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +53,22 @@ Status = Challenge.Status
 class SendThrottled(Exception):
     """A new code must wait: ``reason`` "cooldown" or "cap", ``retry_after`` in seconds."""
 
-    def __init__(self, reason: str, retry_after: int):
+    def __init__(self, reason: str, retry_after: int, channel: str = Channel.SMS):
         self.reason = reason
         self.retry_after = retry_after
+        self.channel = channel
         super().__init__(reason, retry_after)
 
     @property
     def message(self) -> str:
+        if self.channel == Channel.ARS:
+            if self.reason == "cooldown":
+                return _("전화 인증은 %(seconds)d초 후에 다시 요청할 수 있습니다.") % {
+                    "seconds": self.retry_after
+                }
+            return _(
+                "전화 인증 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
+            ) % {"minutes": -(-self.retry_after // 60)}
         if self.reason == "cooldown":
             return _("인증번호는 %(seconds)d초 후에 다시 요청할 수 있습니다.") % {
                 "seconds": self.retry_after
@@ -268,6 +277,10 @@ def ars_call_start(
     phone = normalize_phone(phone)
     with transaction.atomic():
         _lock_phone(phone)
+        at = now()
+        wait = send_throttle(phone=phone, channel=Channel.ARS, at=at)
+        if wait is not None:
+            raise SendThrottled(*wait, channel=Channel.ARS)
         challenge_id = uuid.uuid4()
         challenge = _challenge_create(
             challenge_id=challenge_id,
@@ -279,7 +292,7 @@ def ars_call_start(
             code=_ars_digits(challenge_id),
             ttl=settings.ARS_CALL_TTL,
             max_attempts=settings.ARS_MAX_ATTEMPTS,
-            at=now(),
+            at=at,
         )
         prompt = ars_prompt()
 

@@ -50,6 +50,7 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
     wizard_factory, customer, settings, locmem_channels, django_capture_on_commit_callbacks
 ):
     settings.SMS_RESEND_COOLDOWN = 0  # the second walk texts the same phone within a minute
+    settings.ARS_RECALL_COOLDOWN = 0
     staff = User.objects.create_user("officer", is_staff=True)
 
     wizard_factory().issue()

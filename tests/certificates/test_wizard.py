@@ -31,6 +31,7 @@ def errors(response):
 def no_sms_cooldown(settings):
     """Issue then reissue within a minute: the per-phone SMS cooldown is not under test there."""
     settings.SMS_RESEND_COOLDOWN = 0
+    settings.ARS_RECALL_COOLDOWN = 0
 
 
 # -- The whole path -------------------------------------------------------------------------------
@@ -537,3 +538,13 @@ def test_error_reports_hide_the_pin_pepper():
     for name in ("PIN_PEPPER", "FIELD_ENCRYPTION_KEYS", "RRN_LOOKUP_KEY", "CA_KEY_PASSPHRASE",
                  "SECRET_KEY"):
         assert set(str(safe[name])) == {"*"}, name
+
+
+def test_ars_recall_respects_the_cooldown(wizard, settings):
+    settings.ARS_RECALL_COOLDOWN = 30
+    wizard.until("ars")
+    wizard.post("ars", {"action": "call"})
+    response = wizard.post("ars", {"action": "call"})
+    assert response.status_code == 200
+    assert "전화 인증은" in errors(response) and "초 후에 다시 요청할 수 있습니다" in errors(response)
+    assert Challenge.objects.filter(channel="ars").count() == 1

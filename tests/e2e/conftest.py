@@ -111,6 +111,7 @@ def e2e_settings(settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SMS_RESEND_COOLDOWN = 1
+    settings.ARS_RECALL_COOLDOWN = 1
     return settings
 
 

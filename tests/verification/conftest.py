@@ -26,6 +26,9 @@ def verification_settings(settings):
     settings.SMS_SEND_WINDOW = 600
     settings.ARS_CALL_TTL = 180
     settings.ARS_MAX_ATTEMPTS = 3
+    # Call limits are tested on their own (test_ars.py); elsewhere calls follow one another.
+    settings.ARS_RECALL_COOLDOWN = 0
+    settings.ARS_MAX_CALLS = 0
     settings.BANK_NAME = "KB국민은행"
     settings.SIMULATED_PHONE_ENABLED = True
     return settings

@@ -139,3 +139,31 @@ def test_an_sms_challenge_cannot_be_keyed_in(committed, outbox):
 
     sms = committed(sms_send, phone=PHONE, purpose="issue.sms")
     assert ars_key_in(challenge_id=sms.pk, digits="12").reason == "not_found"
+
+
+def test_a_new_call_waits_for_the_recall_cooldown_and_the_cap(settings, customer):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from verification.services import SendThrottled, ars_call_start
+
+    settings.ARS_RECALL_COOLDOWN = 30
+    settings.ARS_MAX_CALLS = 3
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        ars_call_start(phone=customer.phone, purpose="t")
+        clock.move_to(start + timedelta(seconds=29))
+        with pytest.raises(SendThrottled) as caught:
+            ars_call_start(phone=customer.phone, purpose="t")
+        assert caught.value.reason == "cooldown" and caught.value.retry_after == 1
+        assert "전화 인증은 1초 후에" in caught.value.message
+        clock.move_to(start + timedelta(seconds=30))
+        ars_call_start(phone=customer.phone, purpose="t")
+        clock.move_to(start + timedelta(seconds=60))
+        ars_call_start(phone=customer.phone, purpose="t")
+        clock.move_to(start + timedelta(seconds=90))
+        with pytest.raises(SendThrottled) as caught:
+            ars_call_start(phone=customer.phone, purpose="t")
+        assert caught.value.reason == "cap"

@@ -232,6 +232,7 @@ def test_at_most_five_codes_per_ten_minutes(clock, committed, outbox):
 def test_send_cap_is_a_setting(clock, committed, outbox, settings):
     settings.SMS_MAX_SENDS = 2
     settings.SMS_RESEND_COOLDOWN = 0
+    settings.ARS_RECALL_COOLDOWN = 0
     send(committed, outbox)
     send(committed, outbox)
     with pytest.raises(SendThrottled) as refused:
