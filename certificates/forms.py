@@ -84,13 +84,13 @@ class IdentifyForm(forms.Form):
 
     def clean_rrn_front(self):
         value = _digits(self.cleaned_data["rrn_front"])
-        if not re.fullmatch(r"\d{6}", value):
+        if not re.fullmatch(r"[0-9]{6}", value):
             raise ValidationError(self.error_messages["rrn_front"], code="rrn_front")
         return value
 
     def clean_rrn_back(self):
         value = _digits(self.cleaned_data["rrn_back"])
-        if not re.fullmatch(r"\d{7}", value):
+        if not re.fullmatch(r"[0-9]{7}", value):
             raise ValidationError(self.error_messages["rrn_back"], code="rrn_back")
         return value
 
@@ -149,7 +149,7 @@ class SmsIdentityForm(forms.Form):
     def clean_birth_date(self):
         value = _digits(self.cleaned_data["birth_date"]).replace(".", "")
         try:
-            if not re.fullmatch(r"\d{8}", value):
+            if not re.fullmatch(r"[0-9]{8}", value):
                 raise ValueError
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
@@ -177,7 +177,7 @@ class SmsCodeForm(forms.Form):
 
     def clean_code(self):
         value = _digits(self.cleaned_data["code"])
-        if not re.fullmatch(r"\d{6}", value):
+        if not re.fullmatch(r"[0-9]{6}", value):
             raise ValidationError(self.error_messages["format"], code="format")
         return value
 

@@ -44,6 +44,10 @@ class KeyLocked(Exception):
     """Too many wrong PINs: only a reissue unlocks."""
 
 
+class CertificateNotUsable(Exception):
+    """The certificate was revoked, renewed, expired or never finished: its key is not to be used."""
+
+
 @dataclass(frozen=True)
 class WrongPin(Exception):
     attempts_left: int
@@ -320,6 +324,11 @@ def certificate_unlock_key(
     Wrong PINs are counted under a row lock, so two concurrent guesses cannot both get the last try;
     ``PIN_MAX_FAILURES`` in a row lock the key and its certificate until a reissue.
     """
+    certificate.refresh_from_db(fields=["status", "not_after"])
+    if certificate.status == Certificate.Status.LOCKED:
+        raise KeyLocked
+    if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
+        raise CertificateNotUsable
     locked = failure = None
     with transaction.atomic():
         sealed_key = SealedKey.objects.select_for_update().get(pk=certificate.sealed_key_id)

@@ -50,6 +50,7 @@ from verification.session import remember_challenge
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
 PENDING_PATIENCE = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
+IDENTITY_STEPS = frozenset({"identify", "ars", "sms"})
 ARS_PURPOSE = "issuance.ars"
 SMS_PURPOSE = "issuance.sms"
 
@@ -87,6 +88,10 @@ class WizardStepView(View):
 
     def advance(self):
         self.flow.complete(self.step)
+        if self.step in IDENTITY_STEPS:
+            # Identity was just proven further: a new session key, so a planted or observed
+            # session id is worth nothing from here on.
+            self.request.session.cycle_key()
         flow_save(self.request, self.flow)
         return redirect(step_url(self.flow.current_step))
 
@@ -168,8 +173,6 @@ class IdentifyView(WizardStepView):
             )
 
     def _identified(self, customer: Customer):
-        # Identity was just proven: a new session key, so a planted session id is worthless.
-        self.request.session.cycle_key()
         self.flow.set("customer", customer.pk)
         current = Certificate.objects.current().filter(customer=customer).first()
         if current is not None:
@@ -183,13 +186,16 @@ class ReissueView(WizardStepView):
     template_name = "certificates/wizard/reissue.html"
 
     def current_certificate(self) -> Certificate | None:
-        return Certificate.objects.filter(pk=self.flow.get("current_certificate")).first()
+        # Read again: staff may have revoked it since the customer identified.
+        return Certificate.objects.current().filter(customer_id=self.flow.customer_id).first()
 
     def get(self, request):
         current = self.current_certificate()
         initial = {}
         if current is not None and current.not_after < now():
             initial["reason"] = ReissueReason.EXPIRED
+        elif current is not None and current.status == Certificate.Status.LOCKED:
+            initial["reason"] = ReissueReason.PIN
         return self.render_step(form=forms.ReissueReasonForm(initial=initial), current=current,
                                 **self._display(current))
 
@@ -207,6 +213,10 @@ class ReissueView(WizardStepView):
         return {"masked_subject": mask_subject(current.subject),
                 "current_serial": format_serial(current.serial),
                 "current_expired": current.not_after < now()}
+
+
+def _duration_text(seconds: int) -> str:
+    return f"{seconds // 60}분" if seconds % 60 == 0 and seconds else f"{seconds}초"
 
 
 def _remaining(name: str, moment) -> dict:
@@ -385,7 +395,11 @@ class SmsView(WizardStepView):
         return self._render(identity, code_form)
 
     def _render(self, identity_form, code_form):
-        context = {"identity_form": identity_form, "code_form": code_form}
+        context = {
+            "identity_form": identity_form, "code_form": code_form,
+            "code_validity": _duration_text(settings.SMS_CODE_TTL),
+            "resend_after": _duration_text(settings.SMS_RESEND_COOLDOWN),
+        }
         if self.flow.get("sms"):
             from verification.models import Challenge
 

@@ -7,6 +7,15 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
+  // After a refused submit, put the focus on the first field in error (or the message).
+  var firstError = document.querySelector('[aria-invalid="true"], .alert[role="alert"]');
+  if (firstError) {
+    if (!firstError.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA)$/.test(firstError.tagName)) {
+      firstError.setAttribute("tabindex", "-1");
+    }
+    firstError.focus();
+  }
+
   // 전체 동의 ticks every term; unticking one unticks 전체 동의.
   var all = document.querySelector("[data-check-all]");
   if (all) {

@@ -225,3 +225,12 @@ def test_a_renewed_certificate_that_expired_is_left_alone(customer):
         certificate_revoke(certificate=new, reason="superseded", actor="system")
     old.refresh_from_db()
     assert old.status == Certificate.Status.RENEWED  # expired: no longer needs a CRL entry
+
+
+def test_a_revoked_certificate_cannot_be_used(customer):
+    from certificates.services import CertificateNotUsable
+
+    certificate = issue(customer)
+    certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff")
+    with pytest.raises(CertificateNotUsable):
+        certificate_unlock_key(certificate=certificate, pin=PIN)

@@ -548,3 +548,41 @@ def test_ars_recall_respects_the_cooldown(wizard, settings):
     assert response.status_code == 200
     assert "전화 인증은" in errors(response) and "초 후에 다시 요청할 수 있습니다" in errors(response)
     assert Challenge.objects.filter(channel="ars").count() == 1
+
+
+def test_each_identity_step_cycles_the_session_key(wizard):
+    wizard.until("ars")
+    before_ars = wizard.client.session.session_key
+    wizard.ars()
+    after_ars = wizard.client.session.session_key
+    wizard.extra()
+    wizard.sms()
+    assert len({before_ars, after_ars, wizard.client.session.session_key}) == 3
+
+
+def test_reissue_when_staff_revoked_the_certificate_meanwhile(
+    wizard_factory, customer, no_sms_cooldown
+):
+    from django.test import Client
+
+    from certificates.services import certificate_revoke
+
+    wizard_factory().issue()
+    first = Certificate.objects.get(customer=customer)
+    again = wizard_factory(client=Client())
+    again.until("reissue")
+    certificate_revoke(certificate=first, reason="key_compromise", actor="staff")
+    page = again.get("reissue")
+    assert page.context["current"] is None
+    assert "이미 폐기되었습니다" in errors(page)
+    again.reissue("lost")
+    again.ars()
+    again.extra()
+    again.sms()
+    assert again.pin("246802")["Location"] == url("done")
+    assert Certificate.objects.get(customer=customer, status="active").pk != first.pk
+
+
+def test_pages_say_the_configured_validity(client, settings):
+    settings.CERTIFICATE_VALIDITY_DAYS = 1095
+    assert "유효기간은 3년이며" in client.get(reverse("personal")).content.decode()
