@@ -35,6 +35,8 @@ class Customer(models.Model):
     email = models.EmailField(_("이메일"), blank=True)
     kind = models.CharField(_("고객 구분"), max_length=10, choices=Kind, default=Kind.PERSONAL)
     internet_banking_enrolled = models.BooleanField(_("인터넷뱅킹 가입"), default=True)
+    # The optional term of the certificate wizard; None: not agreed (or withdrawn).
+    marketing_consent_at = models.DateTimeField(_("마케팅 정보 수신 동의 일시"), null=True, blank=True)
     created_at = models.DateTimeField(_("등록일시"), auto_now_add=True)
     updated_at = models.DateTimeField(_("수정일시"), auto_now=True)
 

@@ -90,6 +90,14 @@ def customer_create(
     return customer
 
 
+def customer_set_marketing_consent(*, customer: Customer, consent: bool) -> None:
+    """Record the optional marketing consent as given on the latest terms page."""
+    from certcenter.clock import now
+
+    customer.marketing_consent_at = now() if consent else None
+    Customer.objects.filter(pk=customer.pk).update(marketing_consent_at=customer.marketing_consent_at)
+
+
 @sensitive_variables("resident_number")
 @transaction.atomic
 def customer_update(*, customer: Customer, resident_number: str | None = None, **fields) -> Customer:

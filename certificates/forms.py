@@ -39,7 +39,7 @@ class TermsForm(forms.Form):
         label=_("[필수] 고유식별정보(주민등록번호) 처리 동의"), required=False
     )
     terms_marketing = forms.BooleanField(
-        label=_("[선택] 인증서 만료·갱신 안내 문자 수신 동의"), required=False
+        label=_("[선택] 금융상품·이벤트 안내(마케팅) 문자 수신 동의"), required=False
     )
 
     error_messages = {"required_terms": _("필수 약관에 모두 동의해 주세요.")}

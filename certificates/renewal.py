@@ -27,6 +27,9 @@ from certificates.models import Certificate, CertificateEvent
 from certificates.services import VID_PURPOSE
 from verification.services import sms_notify_many
 
+# Past this many failures something is wrong with the run itself (a key, the database): stop and
+# let the exit status call a person, rather than retrying the whole table.
+MAX_FAILURES_PER_RUN = 1000
 SKIP_NAME = "name_changed"
 SKIP_RRN = "resident_number_changed"
 SKIP_PHONE = "phone_changed"
@@ -150,7 +153,7 @@ def certificates_renew(
     validity = timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
     failed_pks: list[int] = []
     after_pk = 0  # a dry run changes nothing, so it pages through by primary key instead
-    while True:
+    while len(failed_pks) < MAX_FAILURES_PER_RUN:
         processed = report.renewed + sum(report.skipped.values()) + report.failed
         room = batch_size if limit is None else min(batch_size, limit - processed)
         if room <= 0:

@@ -21,7 +21,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.masking import mask_name
 from accounts.models import Customer
-from accounts.services import CustomerNotFound, LookupThrottled, customer_lookup
+from accounts.services import (
+    CustomerNotFound,
+    LookupThrottled,
+    customer_lookup,
+    customer_set_marketing_consent,
+)
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import forms, pki
@@ -147,10 +152,12 @@ class IdentifyView(WizardStepView):
             except CustomerNotFound:
                 form.add_error(None, ValidationError(form.error_messages["not_found"],
                                                      code="not_found"))
-                self._record_failure(form.cleaned_data["user_id"])
+                self._record_failure(form.cleaned_data["user_id"],
+                                     "본인 확인 실패: 아이디·주민등록번호 불일치")
             except LookupThrottled:
                 form.add_error(None, ValidationError(form.error_messages["throttled"],
                                                      code="throttled"))
+                self._record_failure(form.cleaned_data["user_id"], "본인 확인 제한: 실패 횟수 초과")
             else:
                 if customer.kind == Customer.Kind.CORPORATE:
                     form.add_error(None, ValidationError(form.error_messages["corporate"],
@@ -162,14 +169,14 @@ class IdentifyView(WizardStepView):
         form.data["rrn_back"] = ""
         return self.render_step(form=form)
 
-    def _record_failure(self, user_id: str) -> None:
+    def _record_failure(self, user_id: str, reason: str) -> None:
         # The customer sees one neutral message; staff see the attempt on the customer's trail.
         customer = Customer.objects.filter(user_id=user_id.strip().lower()).first()
         if customer is not None:
             event_record(
                 kind=CertificateEvent.Kind.VERIFICATION_FAILED,
                 actor=CertificateEvent.Actor.CUSTOMER, customer=customer,
-                client_ip=client_ip(self.request), reason="본인 확인 실패: 아이디·주민등록번호 불일치",
+                client_ip=client_ip(self.request), reason=reason,
             )
 
     def _identified(self, customer: Customer):
@@ -445,6 +452,9 @@ class PinView(WizardStepView):
                     _("일시적인 오류로 인증서를 발급하지 못했습니다. 잠시 후 다시 시도해 주세요."),
                     code="unavailable"))
             else:
+                customer_set_marketing_consent(
+                    customer=certificate.customer, consent=bool(self.flow.get("marketing_sms"))
+                )
                 flow_clear(request)
                 request.session[FINISHED_KEY] = {"certificate": certificate.pk,
                                                  "at": now().timestamp()}

@@ -586,3 +586,18 @@ def test_reissue_when_staff_revoked_the_certificate_meanwhile(
 def test_pages_say_the_configured_validity(client, settings):
     settings.CERTIFICATE_VALIDITY_DAYS = 1095
     assert "유효기간은 3년이며" in client.get(reverse("personal")).content.decode()
+
+
+@pytest.mark.parametrize("agreed", [True, False])
+def test_the_optional_marketing_consent_is_recorded_with_the_certificate(wizard, customer, agreed):
+    terms = {"terms_service": "on", "terms_privacy": "on", "terms_unique_id": "on"}
+    if agreed:
+        terms["terms_marketing"] = "on"
+    wizard.post("terms", terms)
+    wizard.identify()
+    wizard.ars()
+    wizard.extra()
+    wizard.sms()
+    wizard.pin()
+    customer.refresh_from_db()
+    assert (customer.marketing_consent_at is not None) is agreed
