@@ -363,9 +363,20 @@ def certificate_unlock_key(
             else:
                 failure = WrongPin(attempts_left=left)
         else:
+            changed = []
             if sealed_key.pin_failures:
                 sealed_key.pin_failures = 0
-                sealed_key.save(update_fields=["pin_failures"])
+                changed.append("pin_failures")
+            blob = bytes(sealed_key.sealed_private_key)
+            if keyseal.needs_rehash(blob, n=settings.PIN_SCRYPT_N, r=keyseal.DEFAULT_R,
+                                    p=keyseal.DEFAULT_P):
+                # The KDF cost was raised since this key was sealed: the PIN is at hand now.
+                sealed_key.sealed_private_key = keyseal.seal_private_key(
+                    private_key=private_key, pin=pin, pepper=_pepper(), n=settings.PIN_SCRYPT_N
+                )
+                changed.append("sealed_private_key")
+            if changed:
+                sealed_key.save(update_fields=changed)
             return private_key
     # Raised after the block so the failure count above is committed, not rolled back.
     if locked:

@@ -234,3 +234,16 @@ def test_a_revoked_certificate_cannot_be_used(customer):
     certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff")
     with pytest.raises(CertificateNotUsable):
         certificate_unlock_key(certificate=certificate, pin=PIN)
+
+
+def test_a_raised_kdf_cost_reseals_the_key_on_the_next_right_pin(customer, settings):
+    from certificates import keyseal
+
+    settings.PIN_SCRYPT_N = 2**12
+    certificate = issue(customer)
+    assert keyseal.kdf_parameters(bytes(certificate.sealed_key.sealed_private_key))["n"] == 2**12
+    settings.PIN_SCRYPT_N = 2**14
+    certificate_unlock_key(certificate=certificate, pin=PIN)
+    certificate.sealed_key.refresh_from_db()
+    assert keyseal.kdf_parameters(bytes(certificate.sealed_key.sealed_private_key))["n"] == 2**14
+    assert certificate_unlock_key(certificate=certificate, pin=PIN)  # same PIN, same key
