@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
@@ -47,7 +47,10 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self):
         if connection.vendor == "postgresql":
-            sql, params = self.object_list.order_by().query.sql_with_params()
+            try:
+                sql, params = self.object_list.order_by().query.sql_with_params()
+            except EmptyResultSet:  # e.g. a search that matched no customer and no serial
+                return 0
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                 plan = cursor.fetchone()[0]

@@ -8,6 +8,10 @@
   var version = root.getAttribute("data-handset-version");
   var input = root.querySelector(".handset-digits");
   var stale = false;
+  // Once the tester submits (입력, 통화 종료), the page is on its way out: a reload now would race
+  // the submission and lose its answer ("인증되었습니다").
+  var leaving = false;
+  document.addEventListener("submit", function () { leaving = true; }, true);
 
   var keypad = root.querySelector("[data-keypad]");
   if (keypad && input) {
@@ -32,7 +36,7 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (data && data.version !== version) stale = true;
-        if (stale && !busy()) window.location.reload();
+        if (stale && !busy() && !leaving) window.location.reload();
       })
       .catch(function () { /* offline for a moment: try again on the next tick */ })
       .then(function () { window.setTimeout(poll, 2000); });
