@@ -286,8 +286,11 @@ def worker_issuance() -> None:
                         resident_number=f"900101-1{i:06d}", phone=f"010-3{i:03d}-{i:04d}")
         for i in range(samples + 2)
     ]
+    # One client, as one server process: a Client per request would rebuild the middleware each
+    # time (whitenoise scanning every static file), which no server does.
+    client = Client(REMOTE_ADDR="127.0.0.1")
     for i, customer in enumerate(customers):
-        client = Client(REMOTE_ADDR="127.0.0.1")
+        client.cookies.clear()  # a new customer, a new session
         flow = Flow.new()
         flow.set("customer", customer.pk)
         for step in flow.steps:
