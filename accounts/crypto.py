@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,6 +32,11 @@ class DecryptionError(Exception):
 class FieldKey:
     key_id: str
     secret: bytes
+
+    @cached_property
+    def aead(self) -> AESGCM:
+        # Built once per key: batch jobs decrypt a number per certificate.
+        return AESGCM(self.secret)
 
 
 def _b64decode(text: str) -> bytes:
@@ -66,7 +71,7 @@ def encrypt(plaintext: str, *, purpose: str) -> str:
     """Seal under the newest key: ``v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>``."""
     key = field_keys()[0]
     nonce = os.urandom(12)
-    sealed = AESGCM(key.secret).encrypt(nonce, plaintext.encode(), _aad(purpose, key.key_id))
+    sealed = key.aead.encrypt(nonce, plaintext.encode(), _aad(purpose, key.key_id))
     return f"{FORMAT_VERSION}:{key.key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
@@ -80,7 +85,7 @@ def decrypt(token: str, *, purpose: str) -> str:
         raise DecryptionError(f"key {key_id!r} is not configured")
     try:
         blob = _b64decode(encoded)
-        plaintext = AESGCM(key.secret).decrypt(blob[:12], blob[12:], _aad(purpose, key_id))
+        plaintext = key.aead.decrypt(blob[:12], blob[12:], _aad(purpose, key_id))
     except (InvalidTag, ValueError, binascii.Error):
         # ValueError: too short for a nonce; binascii.Error: not base64. All mean "damaged".
         raise DecryptionError("ciphertext does not authenticate") from None

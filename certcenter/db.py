@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def insert_many(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -14,8 +14,16 @@ def insert_many(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     give every column that has no database default.
     """
     fields = [model._meta.get_field(name) for name in columns]
+    prepared: dict = {}  # a batch repeats its timestamps: prepare each distinct one once
+
+    def prepare_datetime(value, field):
+        key = (field.column, value)
+        if key not in prepared:
+            prepared[key] = field.get_db_prep_save(value, connection)
+        return prepared[key]
+
     prepare = [
-        (lambda value, field=field: field.get_db_prep_save(value, connection))
+        (lambda value, field=field: prepare_datetime(value, field))
         if isinstance(field, models.DateTimeField) else None
         for field in fields
     ]
@@ -30,5 +38,7 @@ def insert_many(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         for row in rows
     ]
     if params:
-        with connection.cursor() as cursor:
+        # One transaction (or the caller's): in autocommit, SQLite would commit, and sync to
+        # disk, once per row.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.executemany(sql, params)

@@ -22,7 +22,7 @@ from accounts.models import RRN_PURPOSE
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
 from certificates import pki
-from certificates.ca import load_issuing_ca
+from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
 from certificates.models import Certificate, CertificateEvent
 from certificates.services import VID_PURPOSE
 from verification.services import sms_notify_many
@@ -150,6 +150,11 @@ def certificates_renew(
     else:
         report.expired = certificates_expire(now=moment)
     ca = load_issuing_ca()
+    # Renewal issues under today's profile (policy, CRL and AIA URLs), like any issuance.
+    profile = pki.EndEntityProfile(
+        issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
+        policy_oid=settings.CERTIFICATE_POLICY_OID,
+    )
     validity = timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
     failed_pks: list[int] = []
     after_pk = 0  # a dry run changes nothing, so it pages through by primary key instead
@@ -170,35 +175,39 @@ def certificates_renew(
             if not batch:
                 break
             after_pk = batch[-1].pk
-            _renew_batch(batch, ca=ca, moment=moment, validity=validity, report=report,
-                         failed_pks=failed_pks, dry_run=dry_run)
+            _renew_batch(batch, ca=ca, profile=profile, moment=moment, validity=validity,
+                         report=report, failed_pks=failed_pks, dry_run=dry_run)
         if progress is not None:
             progress(report)
     return report
 
 
-def _mismatch(due: _Due, parsed) -> str | None:
+def _check(due: _Due, der: bytes) -> tuple[str | None, bytes]:
+    """(why the customer no longer matches, or None; the VID recomputed from the record)."""
     if due.customer_name != due.issued_name:
-        return SKIP_NAME
+        return SKIP_NAME, b""
     if due.customer_phone != due.issued_phone:
-        return SKIP_PHONE
+        return SKIP_PHONE, b""
     rrn = crypto.decrypt(due.customer_rrn_encrypted, purpose=RRN_PURPOSE)
     vid_random = base64.b64decode(crypto.decrypt(due.vid_random_encrypted, purpose=VID_PURPOSE))
-    if not pki.binding_matches(cert=parsed, real_name=due.issued_name,
-                               vid=pki.compute_vid(rrn=rrn, random_r=vid_random)):
-        return SKIP_RRN
-    return None
+    vid = pki.compute_vid(rrn=rrn, random_r=vid_random)
+    if not pki.binding_matches(cert_der=der, real_name=due.issued_name, vid=vid):
+        return SKIP_RRN, b""
+    return None, vid
 
 
-def _renew_batch(batch: list[_Due], *, ca, moment, validity, report, failed_pks, dry_run):
+def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, failed_pks,
+                 dry_run):
     renewed_old: list[_Due] = []
     new_rows: list[tuple] = []
     mismatched: list[tuple[_Due, str]] = []
     not_before = moment.replace(microsecond=0)
     for due in batch:
         try:
-            parsed = pki.load_certificate(bytes(due.der))
-            reason = _mismatch(due, parsed)
+            der = bytes(due.der)  # PostgreSQL hands bytea over as a memoryview
+            # Parsed first: a damaged certificate is a failure to report, not a changed customer.
+            parsed = pki.load_certificate(der)
+            reason, vid = _check(due, der)
             if reason is not None:
                 mismatched.append((due, reason))
                 continue
@@ -209,9 +218,11 @@ def _renew_batch(batch: list[_Due], *, ca, moment, validity, report, failed_pks,
             # The new period starts where the old one ends, as the customer would expect; a
             # certificate renewed late starts now.
             start = max(due.not_after, not_before)
-            renewed = pki.renew_certificate(
-                issuer_key=ca.key, issuer_cert=ca.cert, old_cert=parsed, serial=serial,
-                not_before=start, not_after=start + validity,
+            # Same key, same subject, same identity binding; a new serial and validity.
+            renewed = profile.build(
+                issuer_key=ca.key, public_key=parsed.public_key(), subject=parsed.subject,
+                serial=serial, not_before=start, not_after=start + validity,
+                real_name=due.issued_name, vid=vid,
             )
         except Exception as exc:  # one bad row must not stop the bank's nightly run
             report.failed += 1

@@ -132,8 +132,13 @@ class HandsetMessage(models.Model):
         return f"{self.get_kind_display()} → {mask_phone(self.phone)}"
 
     def set_body(self, text: str) -> None:
-        self.body_encrypted = crypto.encrypt(text, purpose=HANDSET_BODY_PURPOSE)
+        self.body_encrypted = encrypt_body(text)
 
     @property
     def body(self) -> str:
         return crypto.decrypt(self.body_encrypted, purpose=HANDSET_BODY_PURPOSE)
+
+
+def encrypt_body(text: str) -> str:
+    """A handset message as stored: sealed like a resident number (it may carry a code)."""
+    return crypto.encrypt(text, purpose=HANDSET_BODY_PURPOSE)

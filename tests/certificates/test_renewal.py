@@ -340,17 +340,17 @@ def test_certificates_past_their_expiry_are_marked_expired(customer_factory, ren
 # -- Crash safety ---------------------------------------------------------------------------------------
 
 def fail_on_call(monkeypatch, number, exception):
-    """Make pki.renew_certificate (as renewal calls it) raise on its ``number``-th call."""
-    real = pki.renew_certificate
+    """Make the signing of a renewed certificate raise on its ``number``-th call."""
+    real = pki.EndEntityProfile.build
     calls = []
 
-    def flaky(**kwargs):
+    def flaky(self, **kwargs):
         calls.append(1)
         if len(calls) == number:
             raise exception
-        return real(**kwargs)
+        return real(self, **kwargs)
 
-    monkeypatch.setattr(renewal.pki, "renew_certificate", flaky)
+    monkeypatch.setattr(pki.EndEntityProfile, "build", flaky)
     return calls
 
 
