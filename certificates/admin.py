@@ -28,6 +28,7 @@ from certcenter.admin import ReadOnlyAdminMixin
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
+from certificates.display import mask_subject
 from certificates.models import Certificate, CertificateEvent, RevocationList
 from certificates.services import certificates_revoke
 
@@ -164,8 +165,6 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("주체"))
     def masked_subject(self, obj):
-        from certificates.views import mask_subject
-
         return mask_subject(obj.subject)
 
     @admin.display(description=_("고객"))
@@ -184,8 +183,6 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not obj.der:
             return "-"
         cert = pki.load_certificate(bytes(obj.der))
-        from certificates.views import mask_subject
-
         rows = [
             (_("주체"), mask_subject(cert.subject.rfc4514_string())),
             (_("발급자"), cert.issuer.rfc4514_string()),

@@ -19,7 +19,6 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.services import (
     CustomerNotFound,
@@ -31,6 +30,7 @@ from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import forms, pki
 from certificates.ca import load_issuing_ca
+from certificates.display import format_serial, mask_subject
 from certificates.flow import (
     FINISHED_KEY,
     REISSUE,
@@ -50,6 +50,7 @@ from certificates.services import (
     event_record,
 )
 from verification import services as verification
+from verification.models import Challenge
 from verification.session import remember_challenge
 
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
@@ -235,17 +236,6 @@ def _remaining(name: str, moment) -> dict:
     return {f"{name}_in": seconds, f"{name}_in_text": f"{seconds // 60}:{seconds % 60:02d}"}
 
 
-def mask_subject(subject: str) -> str:
-    """CN=홍길동()004...,OU=... → CN=홍*동()004...: the name masked, the rest as issued."""
-    parts = []
-    for part in subject.split(","):
-        if part.startswith("CN=") and "()" in part:
-            name, _sep, rest = part[3:].partition("()")
-            part = f"CN={mask_name(name)}(){rest}"
-        parts.append(part)
-    return ",".join(parts)
-
-
 class ArsView(WizardStepView):
     step = "ars"
     template_name = "certificates/wizard/ars.html"
@@ -284,8 +274,6 @@ class ArsView(WizardStepView):
         customer = self.customer
         context = {"masked_phone": customer.masked_phone, "error": error}
         if self.challenge_id():
-            from verification.models import Challenge
-
             challenge = Challenge.objects.filter(pk=self.challenge_id()).first()
             if challenge is not None:
                 status = verification.challenge_status(
@@ -408,8 +396,6 @@ class SmsView(WizardStepView):
             "resend_after": _duration_text(settings.SMS_RESEND_COOLDOWN),
         }
         if self.flow.get("sms"):
-            from verification.models import Challenge
-
             challenge = Challenge.objects.filter(pk=self.flow.get("sms")).first()
             if challenge is not None:
                 context.update(
@@ -466,12 +452,6 @@ def _without_secrets(form):
     form.data = form.data.copy()
     form.data["pin"] = form.data["pin_confirm"] = ""
     return form
-
-
-def format_serial(serial_hex: str) -> str:
-    """1a2b3 → 01:A2:B3, the way certificate viewers show a serial."""
-    padded = serial_hex.zfill(len(serial_hex) + len(serial_hex) % 2).upper()
-    return ":".join(padded[i:i + 2] for i in range(0, len(padded), 2))
 
 
 def finished_certificate(request) -> Certificate:

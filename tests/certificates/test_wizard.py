@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import pki
+from certificates.display import format_serial
 from certificates.flow import FINISHED_KEY, SESSION_KEY
 from certificates.models import Certificate, CertificateEvent
-from certificates.views import format_serial
 from verification.models import Challenge
 
 from .conftest import PIN
