@@ -129,7 +129,7 @@ class TermsView(WizardStepView):
         if not form.is_valid():
             return self.render_step(form=form)
         self.flow = Flow.new()
-        self.flow.set("marketing_sms", form.cleaned_data["terms_marketing"])
+        self.flow.set("marketing_consent", form.cleaned_data["terms_marketing"])
         return self.advance()
 
 
@@ -439,7 +439,7 @@ class PinView(WizardStepView):
                     code="unavailable"))
             else:
                 customer_set_marketing_consent(
-                    customer=certificate.customer, consent=bool(self.flow.get("marketing_sms"))
+                    customer=certificate.customer, consent=bool(self.flow.get("marketing_consent"))
                 )
                 flow_clear(request)
                 request.session[FINISHED_KEY] = {"certificate": certificate.pk,
