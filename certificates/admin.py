@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +29,7 @@ from certcenter.admin import ReadOnlyAdminMixin
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
-from certificates.display import mask_subject
+from certificates.display import format_serial, mask_subject
 from certificates.models import Certificate, CertificateEvent, RevocationList
 from certificates.services import certificates_revoke
 
@@ -104,18 +105,24 @@ class CertificateEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class RevokeForm(forms.Form):
+    # No reason is preselected: on the CRL it tells relying parties how worried to be.
     reason = forms.ChoiceField(
         label=_("폐기 사유"),
-        choices=[(v, label) for v, label in Certificate.RevocationReason.choices],
-        initial=Certificate.RevocationReason.KEY_COMPROMISE,
+        choices=[("", _("— 사유를 선택하세요 —")), *Certificate.RevocationReason.choices],
+        error_messages={"required": _("폐기 사유를 선택해 주세요.")},
     )
-    note = forms.CharField(label=_("메모"), max_length=120, required=False)
+    note = forms.CharField(label=_("메모 (고객 요청 경위 등)"), max_length=120,
+                           error_messages={"required": _("폐기 경위를 메모에 남겨 주세요.")})
+    confirm = forms.BooleanField(
+        label=_("폐기는 되돌릴 수 없으며 즉시 폐기 목록(CRL)에 반영됨을 확인합니다."),
+        error_messages={"required": _("폐기를 확인해 주세요.")},
+    )
 
 
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Everything here is read-only; revocation is a permission of its own.
-    list_display = ["serial", "masked_subject", "masked_customer", "status", "key_type",
+    list_display = ["serial_display", "masked_subject", "masked_customer", "status", "key_type",
                     "not_after"]
     list_filter = ["status", KeyTypeFilter, ExpiringFilter]
     list_select_related = ["customer"]
@@ -163,6 +170,10 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             condition |= Q(serial=serial)
         return queryset.filter(condition), False
 
+    @admin.display(description=_("일련번호"), ordering="serial")
+    def serial_display(self, obj):
+        return format_serial(obj.serial)
+
     @admin.display(description=_("주체"))
     def masked_subject(self, obj):
         return mask_subject(obj.subject)
@@ -186,9 +197,9 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rows = [
             (_("주체"), mask_subject(cert.subject.rfc4514_string())),
             (_("발급자"), cert.issuer.rfc4514_string()),
-            (_("일련번호"), f"{cert.serial_number:x}"),
-            (_("유효기간"), f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} ~ "
-                         f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"),
+            (_("일련번호"), format_serial(f"{cert.serial_number:x}")),
+            (_("유효기간"), f"{timezone.localtime(cert.not_valid_before_utc):%Y-%m-%d %H:%M} ~ "
+                         f"{timezone.localtime(cert.not_valid_after_utc):%Y-%m-%d %H:%M} (KST)"),
             (_("공개키"), pki.key_type_of(cert.public_key())),
             (_("서명 알고리즘"), cert.signature_algorithm_oid._name),
             (_("SHA-256 지문"), pki.fingerprint_sha256(cert)),
@@ -201,7 +212,8 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 text = f"KISA identifyData: {mask_name(binding[0])}, VID ****" if binding else "-"
             else:
                 text = _describe_extension(value)
-            rows.append((f"{ext.oid._name}{' (critical)' if ext.critical else ''}", text))
+            label = EXTENSION_LABELS.get(ext.oid.dotted_string, ext.oid.dotted_string)
+            rows.append((f"{label}{' (critical)' if ext.critical else ''}", text))
         return format_html(
             '<dl class="cert-decoded">{}</dl>',
             format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
@@ -275,9 +287,40 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+EXTENSION_LABELS = {
+    "2.5.29.19": "기본 제약 (BasicConstraints)",
+    "2.5.29.15": "키 용도 (KeyUsage)",
+    "2.5.29.14": "주체 키 식별자 (SKI)",
+    "2.5.29.35": "발급자 키 식별자 (AKI)",
+    "2.5.29.32": "인증서 정책 (CertificatePolicies)",
+    "2.5.29.31": "CRL 배포 지점",
+    "1.3.6.1.5.5.7.1.1": "기관 정보 접근 (AIA)",
+    "2.5.29.17": "주체 대체 이름 (식별번호)",
+}
+_KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment",
+               "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign")
+
+
 def _describe_extension(value) -> str:
-    text = repr(value)
-    return re.sub(r"^<(\w+)\((.*)\)>$", r"\1: \2", text, flags=re.S)[:400]
+    """What a staff member needs to read from an extension, not its Python repr."""
+    x509 = pki.x509
+    if isinstance(value, x509.BasicConstraints):
+        return f"CA={'예' if value.ca else '아니오'}"
+    if isinstance(value, x509.KeyUsage):
+        names = {"content_commitment": "nonRepudiation", "digital_signature": "digitalSignature",
+                 "key_cert_sign": "keyCertSign", "crl_sign": "cRLSign"}
+        return ", ".join(names.get(u, u) for u in _KEY_USAGES if getattr(value, u))
+    if isinstance(value, x509.SubjectKeyIdentifier):
+        return value.digest.hex(":").upper()
+    if isinstance(value, x509.AuthorityKeyIdentifier):
+        return (value.key_identifier or b"").hex(":").upper()
+    if isinstance(value, x509.CertificatePolicies):
+        return ", ".join(p.policy_identifier.dotted_string for p in value)
+    if isinstance(value, x509.CRLDistributionPoints):
+        return ", ".join(n.value for p in value for n in (p.full_name or []))
+    if isinstance(value, x509.AuthorityInformationAccess):
+        return ", ".join(f"caIssuers {d.access_location.value}" for d in value)
+    return re.sub(r"^<(\w+)\((.*)\)>$", r"\1: \2", repr(value), flags=re.S)[:400]
 
 
 @admin.register(CertificateEvent)

@@ -76,7 +76,7 @@ class IdentifyForm(forms.Form):
         "rrn_front": _("주민등록번호 앞자리는 숫자 6자리입니다."),
         "rrn_back": _("주민등록번호 뒷자리는 숫자 7자리입니다."),
         "not_found": _("입력하신 정보와 일치하는 인터넷뱅킹 고객이 없습니다. 아이디와 주민등록번호를 "
-                       "확인해 주세요."),
+                       "확인해 주세요. 인터넷뱅킹에 가입하지 않았다면 먼저 가입해 주세요."),
         "throttled": _("본인 확인에 여러 번 실패하여 잠시 이용할 수 없습니다. 10분 뒤에 다시 "
                        "시도해 주세요."),
         "corporate": _("기업 고객은 온라인으로 금융인증서를 발급할 수 없습니다. 영업점에 문의해 주세요."),
@@ -193,6 +193,12 @@ class PinForm(forms.Form):
         widget=SecretNumericInput(attrs={"maxlength": "6", "autocomplete": "new-password"}),
         error_messages={"required": _("확인을 위해 비밀번호를 한 번 더 입력해 주세요.")},
     )
+
+    def clean_pin(self):
+        return unicodedata.normalize("NFKC", self.cleaned_data["pin"])
+
+    def clean_pin_confirm(self):
+        return unicodedata.normalize("NFKC", self.cleaned_data["pin_confirm"])
 
     def clean(self):
         from certificates.pins import error_messages as pin_errors

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
@@ -102,10 +103,12 @@ class Certificate(models.Model):
     # The wizard flow that asked for it: a second submit of the same flow finds this row.
     flow_id = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     renewed_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewed_by"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewed_by",
+        verbose_name=_("갱신 전 인증서"),
     )
     replaced_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces",
+        verbose_name=_("재발급된 인증서"),
     )
     created_at = models.DateTimeField(_("등록 일시"), auto_now_add=True)
 
@@ -183,14 +186,17 @@ class CertificateEvent(models.Model):
 
     kind = models.CharField(_("이벤트"), max_length=24, choices=Kind)
     certificate = models.ForeignKey(
-        Certificate, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        Certificate, on_delete=models.PROTECT, null=True, blank=True, related_name="events",
+        verbose_name=_("인증서"),
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate_events"
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate_events",
+        verbose_name=_("고객"),
     )
     actor = models.CharField(_("수행자 구분"), max_length=10, choices=Actor)
     staff_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        verbose_name=_("직원"),
     )
     client_ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     reason = models.CharField(_("사유"), max_length=255, blank=True)
@@ -204,7 +210,7 @@ class CertificateEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -238,10 +244,10 @@ REVOCATION_REASON_FOR_REISSUE = {
 class RevocationList(models.Model):
     """A CRL signed by the issuing CA; the newest row is served at the CRL distribution point."""
 
-    this_update = models.DateTimeField()
-    next_update = models.DateTimeField()
+    this_update = models.DateTimeField(_("발행 일시"))
+    next_update = models.DateTimeField(_("다음 발행 예정"))
     der = models.BinaryField(editable=False)
-    entries = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(_("폐기 항목 수"), default=0)
 
     class Meta:
         verbose_name = _("인증서 폐지 목록(CRL)")

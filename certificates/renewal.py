@@ -258,9 +258,14 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
             status=Certificate.Status.RENEWED
         )
         insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
+        # The event goes on the new certificate, so its history says where it came from.
+        new_pks = dict(
+            Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
+            .values_list("serial", "pk")
+        )
         for due, row in zip(renewed_old, new_rows, strict=True):
-            events.append((CertificateEvent.Kind.RENEWED, system, due.pk, due.customer_id,
-                           f"자동 갱신: 새 일련번호 {row[2]}", moment))
+            events.append((CertificateEvent.Kind.RENEWED, system, new_pks[row[2]],
+                           due.customer_id, f"자동 갱신: 이전 일련번호 {due.serial}", moment))
             notices.append((due.customer_phone, _renewed_text(row[6])))
     insert_many(CertificateEvent, EVENT_COLUMNS, events)
     sms_notify_many(messages=notices)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -168,7 +168,8 @@ class IdentifyView(WizardStepView):
         # Keep what was typed, except the secret half of the resident number.
         form.data = form.data.copy()
         form.data["rrn_back"] = ""
-        return self.render_step(form=form)
+        return self.render_step(form=form, corporate_refused=form.has_error(NON_FIELD_ERRORS,
+                                                                            "corporate"))
 
     def _record_failure(self, user_id: str, reason: str) -> None:
         # The customer sees one neutral message; staff see the attempt on the customer's trail.
@@ -204,6 +205,8 @@ class ReissueView(WizardStepView):
             initial["reason"] = ReissueReason.EXPIRED
         elif current is not None and current.status == Certificate.Status.LOCKED:
             initial["reason"] = ReissueReason.PIN
+        elif current is not None and current.status == Certificate.Status.REISSUE_REQUIRED:
+            initial["reason"] = ReissueReason.DETAILS_CHANGED
         return self.render_step(form=forms.ReissueReasonForm(initial=initial), current=current,
                                 **self._display(current))
 
@@ -280,6 +283,8 @@ class ArsView(WizardStepView):
                     challenge_id=challenge.pk, flow_id=self.flow.id
                 )
                 context.update(
+                    **_remaining("recall", challenge.created_at
+                                 + timedelta(seconds=settings.ARS_RECALL_COOLDOWN)),
                     challenge=challenge,
                     challenge_status=status,
                     display_code=verification.ars_display_code(challenge),
@@ -442,8 +447,12 @@ class PinView(WizardStepView):
                     customer=certificate.customer, consent=bool(self.flow.get("marketing_consent"))
                 )
                 flow_clear(request)
-                request.session[FINISHED_KEY] = {"certificate": certificate.pk,
-                                                 "at": now().timestamp()}
+                reason = self.flow.get("reason") if self.flow.kind == REISSUE else None
+                request.session[FINISHED_KEY] = {
+                    "certificate": certificate.pk, "at": now().timestamp(),
+                    # The customer's own words for why, not the RFC 5280 code on the CRL.
+                    "reason": str(ReissueReason(reason).label) if reason else "",
+                }
                 return redirect("certificates:done")
         return self.render_step(form=_without_secrets(form))
 
@@ -481,6 +490,7 @@ class DoneView(View):
             "certificate": certificate,
             "replaced": replaced,
             "replaced_serial": format_serial(replaced.serial) if replaced else "",
+            "reissue_reason": request.session[FINISHED_KEY].get("reason", ""),
             "step_title": step_title("done"),
             "step_count": f"{len(steps) + 1} / {len(steps) + 1}",
             "steps": [step_title(s) for s in steps],
@@ -532,7 +542,8 @@ def timeout(request):
 
 def crl(request):
     response = HttpResponse(bytes(crl_current().der), content_type="application/pkix-crl")
-    response["Cache-Control"] = "public, max-age=300"
+    # Re-signed on every revocation: a client must not keep an old copy.
+    response["Cache-Control"] = "no-cache"
     return response
 
 

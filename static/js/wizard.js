@@ -94,6 +94,7 @@
   var form = document.getElementById("ars-form");
   if (box && form && box.dataset.status === "pending") {
     var statusEl = document.getElementById("ars-status");
+    statusEl.textContent = "전화를 받아 숫자를 입력하면 자동으로 다음 단계로 넘어갑니다.";
     var timer = setInterval(function () {
       fetch(box.dataset.statusUrl, { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : { status: "unknown" }; })
@@ -108,6 +109,8 @@
             form.submit();
           } else {
             statusEl.textContent = "전화 인증이 완료되지 않았습니다. ‘다시 요청’을 눌러 주세요.";
+            // The call is over: its countdown stops at 0:00.
+            box.querySelectorAll("[data-deadline]").forEach(function (el) { el.dataset.deadline = 0; });
           }
         })
         .catch(function () { /* the 확인 button still works */ });

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from certificates import pki
 from certificates.ca import load_issuing_ca
+from certificates.display import format_serial
 from certificates.models import Certificate, CertificateEvent, RevocationList
 from certificates.services import certificate_issue, certificate_revoke, crl_regenerate
 
@@ -204,10 +205,13 @@ def test_change_page_decodes_the_certificate(admin_client, certificate):
     assert pki.fingerprint_sha256(parsed) in body
     assert parsed.fingerprint(pki.hashes.SHA1()).hex(":").upper() in body
     assert certificate.serial in body
-    for extension in ["basicConstraints (critical)", "keyUsage (critical)", "certificatePolicies",
-                      "cRLDistributionPoints", "authorityInfoAccess", "subjectKeyIdentifier",
-                      "authorityKeyIdentifier", "subjectAltName"]:
+    assert format_serial(certificate.serial) in body  # as the customer's 발급 완료 page shows it
+    for extension in ["BasicConstraints) (critical)", "KeyUsage) (critical)", "CertificatePolicies",
+                      "CRL 배포 지점", "AIA", "SKI", "AKI", "주체 대체 이름"]:
         assert extension in body, extension
+    assert "digitalSignature, nonRepudiation" in body
+    assert "/ca/crl.crl" in body and "caIssuers" in body
+    assert "&lt;" not in body.split("인증서 내용")[-1].split("이력")[0]  # no Python reprs
     assert "1.2.410.200005.1.1.1.10" in body  # the policy OID
     assert "KISA identifyData: 홍*동, VID ****" in body
     assert "CN=홍*동()" in body  # the subject, masked
@@ -294,7 +298,8 @@ def test_revoke_selected_action_with_a_reason(
     assert bystander.serial not in page(form)
 
     with django_capture_on_commit_callbacks(execute=True):
-        done = admin_client.post(form_url, {"reason": "key_compromise", "note": "분실 신고"})
+        done = admin_client.post(form_url, {"reason": "key_compromise", "note": "분실 신고",
+                                               "confirm": "on"})
     assert done.status_code == 302 and done["Location"] == CHANGELIST
 
     for certificate in (first, second):
@@ -328,19 +333,32 @@ def test_revoke_from_the_detail_page(
     assert form.status_code == 200 and certificate.serial in page(form)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(revoke_url(certificate),
-                                     {"reason": "cessation_of_operation"})
+                                     {"reason": "cessation_of_operation", "note": "해지",
+                                      "confirm": "on"})
     assert response.status_code == 302 and response["Location"] == change_url(certificate)
 
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
     assert certificate.revocation_reason == "cessation_of_operation"
     event = CertificateEvent.objects.get(certificate=certificate, kind="revoked")
-    assert (event.actor, event.staff_user, event.reason) == ("staff", admin_user, "사용 중지")
+    assert (event.actor, event.staff_user, event.reason) == ("staff", admin_user, "사용 중지 해지")
     assert certificate.serial_int in crl_serials(admin_client)
     # Revoked: the button is gone and a second revocation changes nothing.
     assert revoke_url(certificate) not in page(admin_client.get(change_url(certificate)))
-    admin_client.post(revoke_url(certificate), {"reason": "key_compromise"})
+    admin_client.post(revoke_url(certificate), {"reason": "key_compromise", "note": "x",
+                                                "confirm": "on"})
     assert CertificateEvent.objects.filter(certificate=certificate, kind="revoked").count() == 1
+
+
+def test_revoke_form_preselects_no_reason_and_needs_a_note_and_confirmation(
+    admin_client, certificate
+):
+    form = admin_client.get(revoke_url(certificate)).context["form"]
+    assert not form["reason"].value()
+    response = admin_client.post(revoke_url(certificate), {"reason": "key_compromise"})
+    assert set(response.context["form"].errors) == {"note", "confirm"}
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
 
 
 def test_revoke_needs_a_valid_reason(admin_client, certificate):
@@ -410,7 +428,8 @@ def test_officer_can_revoke(officer, certificate, django_capture_on_commit_callb
     response = client.post(CHANGELIST, {"action": "revoke_selected",
                                         "_selected_action": [certificate.pk], "index": 0})
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(response["Location"], {"reason": "superseded"})
+        done = client.post(response["Location"], {"reason": "superseded", "note": "교체",
+                                                  "confirm": "on"})
     assert done.status_code == 302
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED

@@ -73,7 +73,7 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
         ("issued", first.pk),
         ("revoked", first.pk),  # the reissue revokes the old certificate ...
         ("reissued", second.pk),  # ... in the transaction that activates the new one
-        ("renewed", second.pk),
+        ("renewed", third.pk),
         ("revoked", third.pk),
         # The certificate it was renewed from is still valid over the same key: revoked too.
         ("revoked", second.pk),
@@ -90,7 +90,7 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
     assert [e.created_at for e in events] == sorted(e.created_at for e in events)
     assert events[3].created_at - events[0].created_at > timedelta(days=300)
     assert events[1].reason == "재발급: 분실" and events[2].reason == "분실"
-    assert events[3].reason == f"자동 갱신: 새 일련번호 {third.serial}"
+    assert events[3].reason == f"자동 갱신: 이전 일련번호 {second.serial}"
     assert events[4].reason == events[5].reason == "키 손상 고객 분실 신고"
 
     codes = codes_sent(locmem_channels)

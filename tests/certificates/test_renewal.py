@@ -218,13 +218,13 @@ def test_renewal_records_an_event_and_texts_the_new_expiry_date_in_seoul(
     assert "자동 갱신" in notice.body
     assert f"만료일: {seoul_date}" in notice.body
 
-    # The event sits in the old certificate's history and names its successor.
+    # The event sits in the new certificate's history and names its predecessor.
     [event] = CertificateEvent.objects.filter(kind=CertificateEvent.Kind.RENEWED)
-    assert event.certificate_id == old.pk and event.customer_id == customer.pk
+    assert event.certificate_id == new.pk and event.customer_id == customer.pk
     assert event.actor == CertificateEvent.Actor.SYSTEM
     assert event.staff_user is None and event.client_ip is None
     assert event.created_at == moment
-    assert event.reason == f"자동 갱신: 새 일련번호 {new.serial}"
+    assert event.reason == f"자동 갱신: 이전 일련번호 {old.serial}"
 
 
 def test_locked_and_reissue_required_certificates_are_not_renewed(customer_factory, renew):

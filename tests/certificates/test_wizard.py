@@ -601,3 +601,44 @@ def test_the_optional_marketing_consent_is_recorded_with_the_certificate(wizard,
     wizard.pin()
     customer.refresh_from_db()
     assert (customer.marketing_consent_at is not None) is agreed
+
+
+def test_without_javascript_the_ars_page_asks_for_the_button(wizard, settings):
+    settings.ARS_RECALL_COOLDOWN = 30
+    wizard.until("ars")
+    with time_machine.travel(timezone.now(), tick=False):
+        wizard.post("ars", {"action": "call"})
+        body = errors(wizard.get("ars"))
+    assert "입력한 뒤 ‘확인’을 눌러 주세요" in body  # the script replaces it with "자동으로…"
+    assert 'data-resend-in="30"' in body  # 다시 요청 waits for the recall cooldown
+
+
+def test_the_done_page_names_the_customers_reason_not_the_rfc_code(
+    wizard_factory, customer, no_sms_cooldown
+):
+    from django.test import Client
+
+    wizard_factory().issue()
+    again = wizard_factory(client=Client())
+    again.issue(reason="lost", pin="246802")
+    body = again.client.get(url("done")).content.decode()
+    assert "‘분실’ 사유로 폐기되었으며" in body and "키 손상" not in body
+
+
+def test_full_width_pin_digits_are_accepted(wizard, customer):
+    wizard.until("pin")
+    assert wizard.pin("１３５７９０")["Location"] == url("done")
+
+
+def test_a_refused_corporate_customer_is_pointed_to_the_corporate_page(
+    wizard_factory, customer_factory
+):
+    company = customer_factory(kind="corporate")
+    number = company.resident_number
+    wizard = wizard_factory(customer=company, rrn=f"{number[:6]}-{number[6:]}")
+    wizard.terms()
+    assert reverse("corporate") in errors(wizard.identify())
+
+
+def test_the_crl_is_not_cached(client):
+    assert client.get(reverse("certificates:crl"))["Cache-Control"] == "no-cache"
