@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CustomerAdminForm
+from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.phone import normalize_phone
 
@@ -25,10 +26,19 @@ class CustomerAdmin(admin.ModelAdmin):
     # What a view-only user (e.g. a reviewer) sees: the form's fields would show the number and
     # phone in full, so they get the masked displays instead.
     view_only_fields = [
-        "user_id", "name", "masked_resident_number_display", "birth_date",
+        "user_id", "masked_name_display", "masked_resident_number_display",
         "masked_phone_display", "masked_email_display", "kind", "internet_banking_enrolled",
         "created_at", "updated_at",
     ]
+
+    def get_list_display(self, request):
+        if not self.has_change_permission(request):
+            return ["user_id", "masked_name_display", *self.list_display[2:]]
+        return super().get_list_display(request)
+
+    @admin.display(description=_("이름"))
+    def masked_name_display(self, obj):
+        return mask_name(obj.name)
 
     def get_fields(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):

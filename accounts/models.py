@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts import crypto
-from accounts.masking import mask_email, mask_phone, mask_resident_number
+from accounts.masking import mask_email, mask_name, mask_phone, mask_resident_number
 from accounts.phone import format_phone, normalize_phone
 from accounts.rrn import parse_resident_number
 
@@ -46,7 +46,8 @@ class Customer(models.Model):
         ordering = ["user_id"]
 
     def __str__(self):
-        return f"{self.user_id} ({self.name})"
+        # Shown wherever a customer is referred to (admin links, audit rows): masked like the rest.
+        return f"{self.user_id} ({mask_name(self.name)})"
 
     # Resident number: written through set_resident_number, read through resident_number.
     def set_resident_number(self, value: str) -> None:

@@ -261,5 +261,7 @@ def test_staff_groups_see_customers_masked(client, customer, group):
         assert "1234568" not in body and "010-1234-5678" not in body
     assert "h***@example.com" in detail.content.decode()
     assert "hong@example.com" not in detail.content.decode()
+    for page in (listing, detail):
+        assert "홍*동" in page.content.decode() and "홍길동" not in page.content.decode()
     # View-only: no change is accepted.
     assert client.post(change_url(customer), {"name": "x"}).status_code == 403
