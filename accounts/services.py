@@ -94,6 +94,8 @@ def customer_set_marketing_consent(*, customer: Customer, consent: bool) -> None
     """Record the optional marketing consent as given on the latest terms page."""
     from certcenter.clock import now
 
+    if (customer.marketing_consent_at is not None) == consent:
+        return  # unchanged: keep the date it was first given, and save a write
     customer.marketing_consent_at = now() if consent else None
     Customer.objects.filter(pk=customer.pk).update(marketing_consent_at=customer.marketing_consent_at)
 

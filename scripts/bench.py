@@ -277,7 +277,9 @@ def worker_issuance() -> None:
     from certificates.ca import load_issuing_ca
     from certificates.flow import SESSION_KEY, Flow
 
-    samples = 40
+    # RSA key generation time varies a lot from key to key; 100 samples a side keep the means
+    # within a few per cent.
+    samples = 100
     ca = load_issuing_ca()
     url = reverse("certificates:pin")
     server, floor = [], []
