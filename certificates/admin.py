@@ -7,7 +7,6 @@ COUNT(*) over the whole table so it stays fast with millions of rows.
 
 import json
 import re
-from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -86,8 +85,7 @@ class ExpiringFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         moment = now()
         if self.value() == "30":
-            return queryset.filter(status=Certificate.Status.ACTIVE, not_after__gte=moment,
-                                   not_after__lte=moment + timedelta(days=30))
+            return queryset.expiring(now=moment, within_days=30)
         if self.value() == "past":
             return queryset.filter(not_after__lt=moment)
         return queryset

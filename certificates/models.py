@@ -54,9 +54,13 @@ class CertificateQuerySet(models.QuerySet):
         return self.filter(status=Certificate.Status.ACTIVE)
 
     def expiring(self, *, now, within_days: int):
+        """Active certificates that expire within the next ``within_days`` days (not yet expired):
+        what the renewal job takes and what staff filter for."""
         from datetime import timedelta
 
-        return self.active().filter(not_after__lte=now + timedelta(days=within_days))
+        return self.active().filter(
+            not_after__gte=now, not_after__lte=now + timedelta(days=within_days)
+        )
 
     def past_expiry(self, *, now):
         return self.current().filter(not_after__lt=now)

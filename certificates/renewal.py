@@ -64,14 +64,6 @@ class RenewalReport:
         )
 
 
-def _due(moment: datetime, window_days: int):
-    return Certificate.objects.filter(
-        status=Certificate.Status.ACTIVE,
-        not_after__gte=moment,
-        not_after__lte=moment + timedelta(days=window_days),
-    )
-
-
 def certificates_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:
     """Mark current certificates past their expiry as expired (with an audit event each)."""
     moment = now or clock_now()
@@ -164,7 +156,9 @@ def certificates_renew(
         if room <= 0:
             break
         with transaction.atomic():
-            queryset = _due(moment, window_days).exclude(pk__in=failed_pks)
+            queryset = Certificate.objects.expiring(now=moment, within_days=window_days).exclude(
+                pk__in=failed_pks
+            )
             if dry_run:
                 queryset = queryset.filter(pk__gt=after_pk).order_by("pk")
             else:

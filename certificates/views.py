@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -88,7 +89,7 @@ class WizardStepView(View):
         self.flow = flow
         return super().dispatch(request, *args, **kwargs)
 
-    @property
+    @cached_property  # one query per request, however many times a step asks
     def customer(self) -> Customer:
         return get_object_or_404(Customer, pk=self.flow.customer_id)
 

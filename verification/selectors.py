@@ -44,18 +44,14 @@ _SEND_LIMITS = {
 }
 
 
-def sms_throttle(*, phone: str, at: datetime | None = None) -> tuple[str, int] | None:
-    """Why a new SMS code for ``phone`` (E.164) must wait, as (reason, seconds), or None.
-
-    reason "cooldown": less than ``SMS_RESEND_COOLDOWN`` seconds since the last code;
-    reason "cap": ``SMS_MAX_SENDS`` codes within the last ``SMS_SEND_WINDOW`` seconds.
-    """
-    return send_throttle(phone=phone, channel=Challenge.Channel.SMS, at=at)
-
-
 def send_throttle(*, phone: str, channel: str, at: datetime | None = None) -> tuple[str, int] | None:
-    """The same rule for either channel (ARS: ``ARS_RECALL_COOLDOWN``, ``ARS_MAX_CALLS``): nobody
-    who knows a customer's ID and number can make their phone ring or buzz without end."""
+    """Why a new SMS code or ARS call for ``phone`` (E.164) must wait, as (reason, seconds), or None.
+
+    reason "cooldown": less than the channel's cooldown since the last one (``SMS_RESEND_COOLDOWN``,
+    ``ARS_RECALL_COOLDOWN``); reason "cap": the channel's cap (``SMS_MAX_SENDS``, ``ARS_MAX_CALLS``)
+    reached within ``SMS_SEND_WINDOW`` seconds. Nobody who knows a customer's ID and number can make
+    their phone buzz or ring without end.
+    """
     at = at or now()
     sent = Challenge.objects.filter(phone=phone, channel=channel)
     cooldown_name, cap_name, window_name = _SEND_LIMITS[channel]

@@ -37,7 +37,7 @@ from certcenter.clock import now
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.models import Challenge, PhoneLock
-from verification.selectors import parse_challenge_id, send_throttle, sms_throttle
+from verification.selectors import parse_challenge_id, send_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def sms_send(
     with transaction.atomic():
         _lock_phone(phone)
         at = now()
-        wait = sms_throttle(phone=phone, at=at)
+        wait = send_throttle(phone=phone, channel=Channel.SMS, at=at)
         if wait is not None:
             raise SendThrottled(*wait)
         code = f"{secrets.randbelow(10**SMS_CODE_DIGITS):0{SMS_CODE_DIGITS}d}"
