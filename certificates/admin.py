@@ -29,8 +29,8 @@ from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
 from certificates.display import format_serial, mask_subject
+from certificates.lifecycle import certificates_revoke
 from certificates.models import Certificate, CertificateEvent, RevocationList
-from certificates.services import certificates_revoke
 
 REVOKE_PERMISSION = "certificates.revoke_certificate"
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
@@ -343,8 +343,8 @@ class CertificateEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(RevocationList)
 class RevocationListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "this_update", "next_update", "entries"]
-    fields = ["id", "this_update", "next_update", "entries"]
+    list_display = ["id", "this_update", "next_update", "entry_count"]
+    fields = ["id", "this_update", "next_update", "entry_count"]
     readonly_fields = fields
 
 

@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 
+# The encryption purpose of a sealed key's VID random R (kept like a resident number).
+VID_PURPOSE = "certificates.vid_random"
+
 
 class SealedKey(models.Model):
     """A customer's private key held "in the cloud": sealed under their PIN and the server pepper.
@@ -251,7 +254,7 @@ class RevocationList(models.Model):
     this_update = models.DateTimeField(_("발행 일시"))
     next_update = models.DateTimeField(_("다음 발행 예정"))
     der = models.BinaryField(editable=False)
-    entries = models.PositiveIntegerField(_("폐기 항목 수"), default=0)
+    entry_count = models.PositiveIntegerField(_("폐기 항목 수"), default=0)
 
     class Meta:
         verbose_name = _("인증서 폐지 목록(CRL)")
@@ -259,8 +262,4 @@ class RevocationList(models.Model):
         get_latest_by = "pk"
 
     def __str__(self):
-        return f"CRL #{self.pk} ({self.entries})"
-
-    @property
-    def number(self) -> int:
-        return self.pk
+        return f"CRL #{self.pk} ({self.entry_count})"

@@ -2,8 +2,8 @@
 
 from django.dispatch import receiver
 
+from certificates.audit import event_record
 from certificates.models import CertificateEvent
-from certificates.services import event_record
 from verification.signals import challenge_failed
 
 _REASONS = {

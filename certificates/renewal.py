@@ -21,11 +21,9 @@ from accounts import crypto
 from accounts.models import RRN_PURPOSE
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
-from certificates import pki
+from certificates import lifecycle, pki
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
-from certificates.models import Certificate, CertificateEvent
-from certificates.services import VID_PURPOSE
-from verification.services import sms_notify_many
+from certificates.models import VID_PURPOSE, Certificate
 
 # Past this many failures something is wrong with the run itself (a key, the database): stop and
 # let the exit status call a person, rather than retrying the whole table.
@@ -77,17 +75,7 @@ def certificates_expire(*, now: datetime | None = None, batch_size: int = 1000) 
             )
             if not rows:
                 return total
-            Certificate.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-                status=Certificate.Status.EXPIRED
-            )
-            CertificateEvent.objects.bulk_create(
-                CertificateEvent(
-                    kind=CertificateEvent.Kind.EXPIRED, actor=CertificateEvent.Actor.SYSTEM,
-                    certificate_id=pk, customer_id=customer_id, created_at=moment,
-                    reason="유효기간 경과",
-                )
-                for pk, customer_id in rows
-            )
+            lifecycle.certificates_expire(rows=rows, moment=moment)
         total += len(rows)
 
 
@@ -96,7 +84,6 @@ NEW_CERTIFICATE_COLUMNS = (
     "status", "revocation_reason", "der", "issued_name", "issued_phone", "renewed_from_id",
     "created_at",
 )
-EVENT_COLUMNS = ("kind", "actor", "certificate_id", "customer_id", "reason", "created_at")
 
 # What one due certificate needs, read as plain tuples: model instances cost more than signing.
 _DUE_FIELDS = (
@@ -176,7 +163,7 @@ def certificates_renew(
     return report
 
 
-def _check(due: _Due, der: bytes) -> tuple[str | None, bytes]:
+def _customer_mismatch(due: _Due, der: bytes) -> tuple[str | None, bytes]:
     """(why the customer no longer matches, or None; the VID recomputed from the record)."""
     if due.customer_name != due.issued_name:
         return SKIP_NAME, b""
@@ -201,7 +188,7 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
             der = bytes(due.der)  # PostgreSQL hands bytea over as a memoryview
             # Parsed first: a damaged certificate is a failure to report, not a changed customer.
             parsed = pki.load_certificate(der)
-            reason, vid = _check(due, der)
+            reason, vid = _customer_mismatch(due, der)
             if reason is not None:
                 mismatched.append((due, reason))
                 continue
@@ -236,33 +223,32 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
     if dry_run:
         return
 
-    events, notices = [], []
-    system = CertificateEvent.Actor.SYSTEM
     if mismatched:
-        Certificate.objects.filter(pk__in=[due.pk for due, _ in mismatched]).update(
-            status=Certificate.Status.REISSUE_REQUIRED
+        lifecycle.certificates_require_reissue(
+            rows=[(due.pk, due.customer_id, SKIP_REASONS[reason], due.customer_phone)
+                  for due, reason in mismatched],
+            moment=moment, notice=_reissue_required_text(),
         )
-        for due, reason in mismatched:
-            events.append((CertificateEvent.Kind.RENEWAL_SKIPPED, system, due.pk, due.customer_id,
-                           f"고객 정보 불일치: {SKIP_REASONS[reason]}", moment))
-            notices.append((due.customer_phone, _reissue_required_text()))
     if renewed_old:
-        # Old rows leave "active" before the new ones arrive: one current certificate per customer.
-        Certificate.objects.filter(pk__in=[due.pk for due in renewed_old]).update(
-            status=Certificate.Status.RENEWED
+
+        def insert_successors():
+            insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
+            new_pks = dict(
+                Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
+                .values_list("serial", "pk")
+            )
+            return [
+                lifecycle.EventRow(new_pks[row[2]], due.customer_id,
+                                   f"자동 갱신: 이전 일련번호 {due.serial}")
+                for due, row in zip(renewed_old, new_rows, strict=True)
+            ]
+
+        lifecycle.certificates_renew(
+            old_ids=[due.pk for due in renewed_old], insert_successors=insert_successors,
+            moment=moment,
+            notices=[(due.customer_phone, _renewed_text(row[6]))
+                     for due, row in zip(renewed_old, new_rows, strict=True)],
         )
-        insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
-        # The event goes on the new certificate, so its history says where it came from.
-        new_pks = dict(
-            Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
-            .values_list("serial", "pk")
-        )
-        for due, row in zip(renewed_old, new_rows, strict=True):
-            events.append((CertificateEvent.Kind.RENEWED, system, new_pks[row[2]],
-                           due.customer_id, f"자동 갱신: 이전 일련번호 {due.serial}", moment))
-            notices.append((due.customer_phone, _renewed_text(row[6])))
-    insert_many(CertificateEvent, EVENT_COLUMNS, events)
-    sms_notify_many(messages=notices)
 
 
 def _renewed_text(not_after: datetime) -> str:

@@ -1,6 +1,10 @@
+"""URLs of the certificates app: the wizard's steps (from the step registry) and the CA's files."""
+
 from django.urls import path, register_converter
 
 from certificates import views
+from certificates.wizard import views as wizard
+from certificates.wizard.steps import STEPS
 
 
 class CertificateFormatConverter:
@@ -16,20 +20,13 @@ class CertificateFormatConverter:
 register_converter(CertificateFormatConverter, "certfmt")
 
 app_name = "certificates"
+WIZARD = "personal/finance-cert/issue/"
 
 urlpatterns = [
-    path("personal/finance-cert/issue/", views.TermsView.as_view(), name="terms"),
-    path("personal/finance-cert/issue/identify/", views.IdentifyView.as_view(), name="identify"),
-    path("personal/finance-cert/issue/reissue/", views.ReissueView.as_view(), name="reissue"),
-    path("personal/finance-cert/issue/ars/", views.ArsView.as_view(), name="ars"),
-    path("personal/finance-cert/issue/extra/", views.ExtraView.as_view(), name="extra"),
-    path("personal/finance-cert/issue/sms/", views.SmsView.as_view(), name="sms"),
-    path("personal/finance-cert/issue/pin/", views.PinView.as_view(), name="pin"),
-    path("personal/finance-cert/issue/done/", views.DoneView.as_view(), name="done"),
-    path("personal/finance-cert/issue/cancel/", views.cancel, name="cancel"),
-    path("personal/finance-cert/issue/timeout/", views.timeout, name="timeout"),
-    path("personal/finance-cert/issue/certificate.<certfmt:fmt>", views.certificate_download,
-         name="download"),
+    *(path(WIZARD + step.path, step.view.as_view(), name=step.name) for step in STEPS),
+    path(WIZARD + "cancel/", wizard.cancel, name="cancel"),
+    path(WIZARD + "timeout/", wizard.timeout, name="timeout"),
+    path(WIZARD + "certificate.<certfmt:fmt>", wizard.certificate_download, name="download"),
     path("ca/crl.crl", views.crl, name="crl"),
     path("ca/issuing-ca.crt", views.issuing_ca, name="issuing_ca"),
     path("ca/chain.pem", views.chain, name="chain"),

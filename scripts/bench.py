@@ -210,8 +210,7 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
     from certcenter.clock import now
     from certificates import keyseal, pki
     from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
-    from certificates.models import Certificate, SealedKey
-    from certificates.services import VID_PURPOSE
+    from certificates.models import VID_PURPOSE, Certificate, SealedKey
 
     ca = load_issuing_ca()
     key = pki.generate_private_key("rsa-2048")
@@ -275,7 +274,7 @@ def worker_issuance() -> None:
     from certcenter.clock import now
     from certificates import keyseal, pki
     from certificates.ca import load_issuing_ca
-    from certificates.flow import SESSION_KEY, Flow
+    from certificates.wizard.flow import SESSION_KEY, Flow
 
     # RSA key generation time is heavy-tailed (a few keys take 3x the usual); medians of 100
     # samples a side are compared, so one slow prime search on either side does not decide it.

@@ -16,8 +16,10 @@ from django.utils import timezone
 from certificates import pki
 from certificates.ca import load_issuing_ca
 from certificates.display import format_serial
+from certificates.lifecycle import certificate_revoke
 from certificates.models import Certificate, CertificateEvent, RevocationList
-from certificates.services import certificate_issue, certificate_revoke, crl_regenerate
+from certificates.publication import crl_publish
+from certificates.services import certificate_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -466,7 +468,7 @@ def event(certificate):
 def crl_row(certificate):
     certificate_revoke(certificate=certificate, reason="key_compromise",
                        actor=CertificateEvent.Actor.SYSTEM)
-    return crl_regenerate()
+    return crl_publish()
 
 
 @pytest.mark.parametrize(

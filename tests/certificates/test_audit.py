@@ -9,13 +9,13 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 
+from certificates.lifecycle import certificate_revoke
 from certificates.models import Certificate, CertificateEvent
 from certificates.renewal import certificates_renew
 from certificates.services import (
     KeyLocked,
-    WrongPin,
+    PinRefused,
     certificate_issue,
-    certificate_revoke,
     certificate_unlock_key,
 )
 from verification import services as verification
@@ -149,7 +149,7 @@ def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings):
     certificate = certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
     wrong = "975310"
     for attempt in range(1, settings.PIN_MAX_FAILURES):
-        with pytest.raises(WrongPin) as raised:
+        with pytest.raises(PinRefused) as raised:
             certificate_unlock_key(certificate=certificate, pin=wrong, client_ip="203.0.113.7")
         assert raised.value.attempts_left == settings.PIN_MAX_FAILURES - attempt
     assert not CertificateEvent.objects.filter(kind="locked").exists()

@@ -20,12 +20,12 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.services import customer_update
-from certificates import pki, renewal
+from certificates import lifecycle, pki
 from certificates.ca import load_issuing_ca
 from certificates.management.commands.renew_certificates import Command
-from certificates.models import Certificate, CertificateEvent, SealedKey
+from certificates.models import VID_PURPOSE, Certificate, CertificateEvent, SealedKey
 from certificates.renewal import certificates_renew
-from certificates.services import VID_PURPOSE, certificate_issue, certificate_unlock_key
+from certificates.services import certificate_issue, certificate_unlock_key
 from verification.backends import locmem
 
 pytestmark = pytest.mark.django_db
@@ -356,15 +356,16 @@ def fail_on_call(monkeypatch, number, exception):
 
 def fail_writing_events(monkeypatch, exception):
     """Make the batch's insert of audit rows raise (after its certificates were written)."""
-    real = renewal.insert_many
+    real = lifecycle.insert_many
 
     def broken(model, columns, rows):
-        if model is CertificateEvent:
+        if model is CertificateEvent and any(row[0] == CertificateEvent.Kind.RENEWED
+                                             for row in rows):
             assert Certificate.objects.filter(renewed_from__isnull=False).exists()
             raise exception
         return real(model, columns, rows)
 
-    monkeypatch.setattr(renewal, "insert_many", broken)
+    monkeypatch.setattr(lifecycle, "insert_many", broken)
 
 
 def fail_notifying(monkeypatch, exception):
@@ -373,7 +374,7 @@ def fail_notifying(monkeypatch, exception):
     def broken(**kwargs):
         raise exception
 
-    monkeypatch.setattr(renewal, "sms_notify_many", broken)
+    monkeypatch.setattr(lifecycle, "sms_notify_many", broken)
 
 
 @pytest.mark.parametrize(

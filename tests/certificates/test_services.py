@@ -10,15 +10,15 @@ from django.db import IntegrityError, transaction
 
 from certificates import pki
 from certificates.ca import load_issuing_ca
+from certificates.lifecycle import certificate_revoke
 from certificates.models import Certificate, CertificateEvent
+from certificates.publication import crl_current
 from certificates.services import (
     CertificateExists,
     KeyLocked,
-    WrongPin,
+    PinRefused,
     certificate_issue,
-    certificate_revoke,
     certificate_unlock_key,
-    crl_current,
 )
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(customer):
 def test_five_wrong_pins_lock_the_certificate(customer, settings):
     certificate = issue(customer)
     for left in range(settings.PIN_MAX_FAILURES - 1, 0, -1):
-        with pytest.raises(WrongPin) as caught:
+        with pytest.raises(PinRefused) as caught:
             certificate_unlock_key(certificate=certificate, pin="000001")
         assert caught.value.attempts_left == left
     with pytest.raises(KeyLocked):
@@ -102,10 +102,10 @@ def test_five_wrong_pins_lock_the_certificate(customer, settings):
 def test_a_right_pin_resets_the_failure_count(customer):
     certificate = issue(customer)
     for _ in range(4):
-        with pytest.raises(WrongPin):
+        with pytest.raises(PinRefused):
             certificate_unlock_key(certificate=certificate, pin="000001")
     certificate_unlock_key(certificate=certificate, pin=PIN)
-    with pytest.raises(WrongPin) as caught:
+    with pytest.raises(PinRefused) as caught:
         certificate_unlock_key(certificate=certificate, pin="000001")
     assert caught.value.attempts_left == 4
 
@@ -113,7 +113,7 @@ def test_a_right_pin_resets_the_failure_count(customer):
 def test_only_reissue_unlocks_a_locked_certificate(customer):
     certificate = issue(customer)
     for _ in range(5):
-        with pytest.raises((WrongPin, KeyLocked)):
+        with pytest.raises((PinRefused, KeyLocked)):
             certificate_unlock_key(certificate=certificate, pin="000001")
     new = issue(customer, pin="246802", reissue_reason="pin")
     certificate.refresh_from_db()

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from certificates import pki
 from certificates.display import format_serial
-from certificates.flow import FINISHED_KEY, SESSION_KEY
 from certificates.models import Certificate, CertificateEvent
+from certificates.wizard.flow import FINISHED_KEY, SESSION_KEY
 from verification.models import Challenge
 
 from .conftest import PIN
@@ -66,7 +66,7 @@ def test_issue_ends_with_a_certificate_that_binds_the_customer(wizard, customer)
     from base64 import b64decode
 
     from accounts import crypto
-    from certificates.services import VID_PURPOSE
+    from certificates.models import VID_PURPOSE
 
     random_r = b64decode(crypto.decrypt(certificate.sealed_key.vid_random_encrypted,
                                         purpose=VID_PURPOSE))
@@ -565,7 +565,7 @@ def test_reissue_when_staff_revoked_the_certificate_meanwhile(
 ):
     from django.test import Client
 
-    from certificates.services import certificate_revoke
+    from certificates.lifecycle import certificate_revoke
 
     wizard_factory().issue()
     first = Certificate.objects.get(customer=customer)

@@ -5,15 +5,19 @@ import unicodedata
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from accounts.phone import normalize_phone
+from accounts.services import CustomerNotFound, LookupThrottled, customer_lookup
+from certcenter.durations import duration_text
+from certcenter.http import client_ip
+from certcenter.text import ascii_digits
+from certificates.audit import identification_failure_record, verification_failure_record
 from certificates.models import ReissueReason
-
-
-def _digits(value: str) -> str:
-    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value or ""))
+from certificates.pins import error_messages as pin_errors
 
 
 class NumericInput(forms.TextInput):
@@ -77,22 +81,59 @@ class IdentifyForm(forms.Form):
         "rrn_back": _("주민등록번호 뒷자리는 숫자 7자리입니다."),
         "not_found": _("입력하신 정보와 일치하는 인터넷뱅킹 고객이 없습니다. 아이디와 주민등록번호를 "
                        "확인해 주세요. 인터넷뱅킹에 가입하지 않았다면 먼저 가입해 주세요."),
-        "throttled": _("본인 확인에 여러 번 실패하여 잠시 이용할 수 없습니다. 10분 뒤에 다시 "
+        "throttled": _("본인 확인에 여러 번 실패하여 잠시 이용할 수 없습니다. %(window)s 뒤에 다시 "
                        "시도해 주세요."),
         "corporate": _("기업 고객은 온라인으로 금융인증서를 발급할 수 없습니다. 영업점에 문의해 주세요."),
     }
 
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.customer_cache: Customer | None = None
+        super().__init__(*args, **kwargs)
+
     def clean_rrn_front(self):
-        value = _digits(self.cleaned_data["rrn_front"])
+        value = ascii_digits(self.cleaned_data["rrn_front"], drop_separators=True)
         if not re.fullmatch(r"[0-9]{6}", value):
             raise ValidationError(self.error_messages["rrn_front"], code="rrn_front")
         return value
 
     def clean_rrn_back(self):
-        value = _digits(self.cleaned_data["rrn_back"])
+        value = ascii_digits(self.cleaned_data["rrn_back"], drop_separators=True)
         if not re.fullmatch(r"[0-9]{7}", value):
             raise ValidationError(self.error_messages["rrn_back"], code="rrn_back")
         return value
+
+    def clean(self):
+        """Identify the customer, as ``AuthenticationForm.clean()`` authenticates a user."""
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        user_id, ip = cleaned["user_id"], client_ip(self.request)
+        try:
+            customer = customer_lookup(
+                user_id=user_id, resident_number=cleaned["rrn_front"] + cleaned["rrn_back"],
+                client_ip=ip,
+            )
+        except CustomerNotFound:
+            identification_failure_record(
+                user_id=user_id, reason="본인 확인 실패: 아이디·주민등록번호 불일치", client_ip=ip
+            )
+            raise ValidationError(self.error_messages["not_found"], code="not_found") from None
+        except LookupThrottled:
+            identification_failure_record(
+                user_id=user_id, reason="본인 확인 제한: 실패 횟수 초과", client_ip=ip
+            )
+            raise ValidationError(
+                self.error_messages["throttled"], code="throttled",
+                params={"window": duration_text(settings.LOOKUP_FAILURE_WINDOW)},
+            ) from None
+        if customer.kind == Customer.Kind.CORPORATE:
+            raise ValidationError(self.error_messages["corporate"], code="corporate")
+        self.customer_cache = customer
+        return cleaned
+
+    def get_customer(self) -> Customer | None:
+        return self.customer_cache
 
 
 class ReissueReasonForm(forms.Form):
@@ -116,6 +157,9 @@ class ExtraVerificationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["method"].choices = [("bank_certificate", method_label)]
         self.fields["method"].initial = "bank_certificate"
+
+
+SMS_IDENTITY = ("name", "birth_date", "phone")
 
 
 class SmsIdentityForm(forms.Form):
@@ -143,11 +187,16 @@ class SmsIdentityForm(forms.Form):
         "mismatch": _("입력하신 정보가 등록된 고객 정보와 일치하지 않습니다."),
     }
 
+    def __init__(self, *args, customer: Customer, request=None, **kwargs):
+        self.customer = customer
+        self.request = request
+        super().__init__(*args, **kwargs)
+
     def clean_name(self):
         return unicodedata.normalize("NFC", self.cleaned_data["name"]).strip()
 
     def clean_birth_date(self):
-        value = _digits(self.cleaned_data["birth_date"]).replace(".", "")
+        value = ascii_digits(self.cleaned_data["birth_date"], drop_separators=True).replace(".", "")
         try:
             if not re.fullmatch(r"[0-9]{8}", value):
                 raise ValueError
@@ -158,13 +207,23 @@ class SmsIdentityForm(forms.Form):
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])
 
-    def matches(self, customer) -> bool:
-        data = self.cleaned_data
-        return (
-            data["name"] == customer.name
-            and data["birth_date"] == customer.birth_date
-            and data["phone"] == customer.phone
-        )
+    def clean(self):
+        """The details must be the customer's own before a code goes to the phone."""
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        customer = self.customer
+        if (cleaned["name"], cleaned["birth_date"], cleaned["phone"]) != (
+            customer.name, customer.birth_date, customer.phone
+        ):
+            verification_failure_record(customer=customer, reason="추가 본인 확인 정보 불일치",
+                                        client_ip=client_ip(self.request))
+            raise ValidationError(self.error_messages["mismatch"], code="mismatch")
+        return cleaned
+
+    def typed(self) -> dict:
+        """What the customer typed (not secret), to show again."""
+        return {name: self.data.get(name, "") for name in SMS_IDENTITY}
 
 
 class SmsCodeForm(forms.Form):
@@ -176,7 +235,7 @@ class SmsCodeForm(forms.Form):
     error_messages = {"format": _("인증번호는 숫자 6자리입니다.")}
 
     def clean_code(self):
-        value = _digits(self.cleaned_data["code"])
+        value = ascii_digits(self.cleaned_data["code"], drop_separators=True)
         if not re.fullmatch(r"[0-9]{6}", value):
             raise ValidationError(self.error_messages["format"], code="format")
         return value
@@ -194,15 +253,18 @@ class PinForm(forms.Form):
         error_messages={"required": _("확인을 위해 비밀번호를 한 번 더 입력해 주세요.")},
     )
 
+    error_messages = {
+        "exists": _("이미 사용 중인 인증서가 있습니다. 처음부터 재발급을 진행해 주세요."),
+        "unavailable": _("일시적인 오류로 인증서를 발급하지 못했습니다. 잠시 후 다시 시도해 주세요."),
+    }
+
     def clean_pin(self):
-        return unicodedata.normalize("NFKC", self.cleaned_data["pin"])
+        return ascii_digits(self.cleaned_data["pin"])
 
     def clean_pin_confirm(self):
-        return unicodedata.normalize("NFKC", self.cleaned_data["pin_confirm"])
+        return ascii_digits(self.cleaned_data["pin_confirm"])
 
     def clean(self):
-        from certificates.pins import error_messages as pin_errors
-
         cleaned = super().clean()
         pin, confirm = cleaned.get("pin"), cleaned.get("pin_confirm")
         if pin and confirm and pin != confirm:

@@ -1,0 +1,77 @@
+"""The wizard's guard: a request for any step but the flow's current one goes to the current one.
+
+So steps cannot be skipped or replayed; an idle flow ends; a step that proves identity further
+cycles the session key when it is passed. Every step view derives from ``StepView``.
+"""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from accounts.models import Customer
+from certificates.wizard.flow import Flow, flow_clear, flow_load, flow_save
+from certificates.wizard.steps import FIRST, certificate_brand, step_get, step_indicator
+
+
+def step_url(step: str) -> str:
+    return reverse(f"certificates:{step}")
+
+
+@method_decorator(never_cache, name="dispatch")
+class StepView(View):
+    """One step of the wizard: guard, load the customer, render with the step indicator."""
+
+    step: str
+    template_name: str
+    flow: Flow | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        flow = flow_load(request)
+        if flow is not None and flow.is_idle():
+            flow_clear(request)
+            return redirect("certificates:timeout")
+        if flow is None and self.step != FIRST:
+            return redirect("certificates:terms")
+        if flow is not None:
+            if flow.current_step != self.step:
+                return redirect(step_url(flow.current_step))
+            flow.touch()
+            flow_save(request, flow)
+        self.flow = flow
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property  # one query per request, however many times a step asks
+    def customer(self) -> Customer:
+        return get_object_or_404(Customer, pk=self.flow.customer_id)
+
+    def save_flow(self) -> None:
+        flow_save(self.request, self.flow)
+
+    def advance(self):
+        self.flow.complete(self.step)
+        if step_get(self.step).raises_identity:
+            # Identity was just proven further: a new session key, so a planted or observed
+            # session id is worth nothing from here on.
+            self.request.session.cycle_key()
+        self.save_flow()
+        return redirect(step_url(self.flow.current_step))
+
+    def stay(self):
+        """Post/Redirect/Get back to this step."""
+        self.save_flow()
+        return redirect(step_url(self.step))
+
+    def render_step(self, **context):
+        flow = self.flow or Flow.new()
+        context.update(
+            step_indicator(kind=flow.kind, current=self.step, done=flow.done_steps),
+            flow_kind=flow.kind,
+            idle_seconds=settings.FLOW_IDLE_TIMEOUT if self.flow else None,
+            idle_minutes=settings.FLOW_IDLE_TIMEOUT // 60,
+            certificate_brand=certificate_brand(),
+        )
+        return render(self.request, self.template_name, context)
