@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import crypto
 from accounts.models import Customer
 from certcenter.clock import now
-from certificates import keyseal, pki
+from certificates import pki
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
 from certificates.models import (
     REVOCATION_REASON_FOR_REISSUE,
@@ -29,6 +29,7 @@ from certificates.models import (
 )
 from certificates.pins import error_messages as pin_errors
 from certificates.pins import validate_pin
+from certificates.pki import keyseal
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def _pin_opens(sealed_key: SealedKey, pin: str) -> bool:
     try:
         keyseal.unseal_private_key(blob=bytes(sealed_key.sealed_private_key), pin=pin,
                                    pepper=_pepper())
-    except keyseal.WrongPin:
+    except keyseal.UnsealFailed:
         return False
     return True
 
@@ -338,7 +339,7 @@ def certificate_unlock_key(
             private_key = keyseal.unseal_private_key(
                 blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
             )
-        except keyseal.WrongPin:
+        except keyseal.UnsealFailed:
             sealed_key.pin_failures = F("pin_failures") + 1
             sealed_key.save(update_fields=["pin_failures"])
             sealed_key.refresh_from_db(fields=["pin_failures"])

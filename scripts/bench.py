@@ -208,9 +208,10 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
     from accounts import crypto
     from accounts.models import RRN_PURPOSE, Customer, resident_number_hash
     from certcenter.clock import now
-    from certificates import keyseal, pki
+    from certificates import pki
     from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
     from certificates.models import Certificate, SealedKey
+    from certificates.pki import keyseal
     from certificates.services import VID_PURPOSE
 
     ca = load_issuing_ca()
@@ -273,9 +274,10 @@ def worker_issuance() -> None:
 
     from accounts.services import customer_create
     from certcenter.clock import now
-    from certificates import keyseal, pki
+    from certificates import pki
     from certificates.ca import load_issuing_ca
     from certificates.flow import SESSION_KEY, Flow
+    from certificates.pki import keyseal
 
     # RSA key generation time is heavy-tailed (a few keys take 3x the usual); medians of 100
     # samples a side are compared, so one slow prime search on either side does not decide it.
