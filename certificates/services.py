@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import crypto
 from accounts.models import Customer
 from certcenter.clock import now
-from certificates import keyseal, lifecycle, pki
+from certificates import lifecycle, pki
 from certificates.audit import event_record
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
 from certificates.models import (
@@ -35,6 +35,7 @@ from certificates.models import (
 )
 from certificates.pins import error_messages as pin_errors
 from certificates.pins import validate_pin
+from certificates.pki import keyseal
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def _pin_opens(sealed_key: SealedKey, pin: str) -> bool:
     try:
         keyseal.unseal_private_key(blob=bytes(sealed_key.sealed_private_key), pin=pin,
                                    pepper=_pepper())
-    except keyseal.WrongPin:
+    except keyseal.UnsealFailed:
         return False
     return True
 
@@ -273,7 +274,7 @@ def certificate_unlock_key(
             private_key = keyseal.unseal_private_key(
                 blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
             )
-        except keyseal.WrongPin:
+        except keyseal.UnsealFailed:
             refusal = _pin_failed(sealed_key, certificate=certificate, client_ip=client_ip)
         else:
             _pin_succeeded(sealed_key, private_key=private_key, pin=pin)

@@ -208,9 +208,10 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
     from accounts import crypto
     from accounts.models import RRN_PURPOSE, Customer, resident_number_hash
     from certcenter.clock import now
-    from certificates import keyseal, pki
+    from certificates import pki
     from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
     from certificates.models import VID_PURPOSE, Certificate, SealedKey
+    from certificates.pki import keyseal
 
     ca = load_issuing_ca()
     key = pki.generate_private_key("rsa-2048")
@@ -272,8 +273,9 @@ def worker_issuance() -> None:
 
     from accounts.services import customer_create
     from certcenter.clock import now
-    from certificates import keyseal, pki
+    from certificates import pki
     from certificates.ca import load_issuing_ca
+    from certificates.pki import keyseal
     from certificates.wizard.flow import SESSION_KEY, Flow
 
     # RSA key generation time is heavy-tailed (a few keys take 3x the usual); medians of 100

@@ -187,7 +187,8 @@ def test_renewal_certifies_the_same_key_with_a_new_serial_and_validity(customer,
     vid_random = base64.b64decode(
         crypto.decrypt(old.sealed_key.vid_random_encrypted, purpose=VID_PURPOSE)
     )
-    assert pki.vid_matches(cert=parsed, rrn=customer.resident_number, random_r=vid_random)
+    vid = pki.compute_vid(rrn=customer.resident_number, random_r=vid_random)
+    assert pki.binding_matches(cert_der=bytes(new.der), real_name=customer.name, vid=vid)
 
 
 def test_the_sealed_key_opens_and_matches_the_renewed_certificate(customer, renew):

@@ -237,7 +237,7 @@ def test_a_revoked_certificate_cannot_be_used(customer):
 
 
 def test_a_raised_kdf_cost_reseals_the_key_on_the_next_right_pin(customer, settings):
-    from certificates import keyseal
+    from certificates.pki import keyseal
 
     settings.PIN_SCRYPT_N = 2**12
     certificate = issue(customer)

@@ -70,8 +70,11 @@ def test_issue_ends_with_a_certificate_that_binds_the_customer(wizard, customer)
 
     random_r = b64decode(crypto.decrypt(certificate.sealed_key.vid_random_encrypted,
                                         purpose=VID_PURPOSE))
-    assert pki.vid_matches(cert=parsed, rrn="9001011234568", random_r=random_r)
-    assert not pki.vid_matches(cert=parsed, rrn="9001011234567", random_r=random_r)
+    der = bytes(certificate.der)
+    vid = pki.compute_vid(rrn="9001011234568", random_r=random_r)
+    assert pki.binding_matches(cert_der=der, real_name="홍길동", vid=vid)
+    other = pki.compute_vid(rrn="9001011234567", random_r=random_r)
+    assert not pki.binding_matches(cert_der=der, real_name="홍길동", vid=other)
     # The flow is cleared at the end; the issued event is on the audit trail.
     assert SESSION_KEY not in wizard.client.session
     assert CertificateEvent.objects.filter(certificate=certificate, kind="issued").exists()

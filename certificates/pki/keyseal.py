@@ -10,12 +10,12 @@ scrypt(PIN) *and* a server-side pepper (the PIN_PEPPER setting, kept outside the
 combined with HKDF-SHA256 keyed by the pepper: without the pepper a sealed key cannot be tested
 against any PIN at all. If the pepper leaks together with the database, scrypt's cost per guess
 is what remains. Guessing online, through the application, is bounded by the caller, which
-counts every WrongPin and locks the certificate after five in a row.
+counts every UnsealFailed and locks the certificate after five in a row.
 
 Not covered: someone running code on the server (they see PINs as they are typed), and the
 opened key while it is in memory (Python cannot wipe it).
 
-AES-GCM cannot tell a wrong PIN from a damaged blob; both raise WrongPin. A blob whose header
+AES-GCM cannot tell a wrong PIN from a damaged blob; both raise UnsealFailed. A blob whose header
 cannot be read at all raises ValueError.
 
 Blob format, version 1 (integers unsigned, big-endian)
@@ -47,18 +47,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from certificates.pki.keys import PrivateKey
+
 __all__ = [
     "DEFAULT_N",
     "DEFAULT_P",
     "DEFAULT_R",
-    "WrongPin",
+    "UnsealFailed",
     "kdf_parameters",
     "needs_rehash",
     "seal_private_key",
     "unseal_private_key",
 ]
-
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 # scrypt at n=2**14, r=8, p=1 uses 16 MiB and tens of milliseconds: the interactive setting
 # from the scrypt paper, affordable on every PIN entry.
@@ -74,6 +74,7 @@ _SALT_BYTES = 16
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _KEY_BYTES = 32
+# A fixed label, not the module's path: changing it would make every sealed key unopenable.
 _HKDF_INFO = b"certcenter.certificates.keyseal v1"
 
 # Bounds on what a blob may ask for: a tampered header must not make unsealing allocate
@@ -84,7 +85,7 @@ _MAX_P = 16
 _MIN_PEPPER_BYTES = 16
 
 
-class WrongPin(Exception):
+class UnsealFailed(Exception):
     """The PIN (or the pepper) does not open this sealed key, or the blob was altered."""
 
 
@@ -151,14 +152,14 @@ def seal_private_key(
 
 
 def unseal_private_key(*, blob: bytes, pin: str, pepper: bytes) -> PrivateKey:
-    """Return the private key sealed in blob; raise WrongPin if pin and pepper do not open it."""
+    """Return the private key sealed in blob; raise UnsealFailed if pin and pepper do not open it."""
     _check_pepper(pepper)
     header, n, r, p, salt, nonce = _read_header(blob)
     key = _derive_key(pin=pin, pepper=pepper, salt=salt, n=n, r=r, p=p)
     try:
         plaintext = AESGCM(key).decrypt(nonce, blob[_HEADER.size :], header)
     except InvalidTag:
-        raise WrongPin from None
+        raise UnsealFailed from None
     # The tag proves we sealed this key ourselves, so the RSA consistency checks (~26 ms a key)
     # would only repeat what was checked when the key was generated.
     private_key = serialization.load_der_private_key(

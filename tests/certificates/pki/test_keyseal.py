@@ -1,10 +1,11 @@
-"""Tests for certificates.keyseal: the customer's private key sealed under PIN and pepper."""
+"""Tests for certificates.pki.keyseal: the customer's private key sealed under PIN and pepper."""
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from certificates import keyseal, pki
+from certificates import pki
+from certificates.pki import keyseal
 
 PEPPER = bytes.fromhex("8f1e0c6d2b9a47f3a5c4e1d0b2a39687f7e6d5c4b3a29180")
 PIN = "482915"
@@ -51,14 +52,14 @@ def test_opened_key_signs(private_key):
 def test_wrong_pin_raises(private_key):
     blob = seal(private_key)
     for pin in ("482916", "", "4829150", "000000"):
-        with pytest.raises(keyseal.WrongPin):
+        with pytest.raises(keyseal.UnsealFailed):
             keyseal.unseal_private_key(blob=blob, pin=pin, pepper=PEPPER)
 
 
 def test_wrong_pepper_raises(private_key):
     blob = seal(private_key)
     other_pepper = bytes(b ^ 1 for b in PEPPER)
-    with pytest.raises(keyseal.WrongPin):
+    with pytest.raises(keyseal.UnsealFailed):
         keyseal.unseal_private_key(blob=blob, pin=PIN, pepper=other_pepper)
 
 
@@ -72,10 +73,10 @@ def test_wrong_pepper_raises(private_key):
         -1,  # tag
     ],
 )
-def test_tampered_blob_raises_wrong_pin(private_key, offset):
+def test_tampered_blob_raises_unseal_failed(private_key, offset):
     blob = bytearray(seal(private_key))
     blob[offset] ^= 0x01
-    with pytest.raises(keyseal.WrongPin):
+    with pytest.raises(keyseal.UnsealFailed):
         keyseal.unseal_private_key(blob=bytes(blob), pin=PIN, pepper=PEPPER)
 
 
@@ -85,7 +86,7 @@ def test_tampered_parameters_fail_authentication(private_key):
     for index, value in ((2, 11), (3, 4), (4, 2)):
         forged = bytearray(blob)
         forged[index] = value
-        with pytest.raises(keyseal.WrongPin):
+        with pytest.raises(keyseal.UnsealFailed):
             keyseal.unseal_private_key(blob=bytes(forged), pin=PIN, pepper=PEPPER)
 
 
@@ -103,7 +104,7 @@ def test_unreadable_header_raises_value_error(private_key, index, value):
 def test_truncated_blob_raises_value_error(private_key):
     with pytest.raises(ValueError, match="too short"):
         keyseal.unseal_private_key(blob=seal(private_key)[:40], pin=PIN, pepper=PEPPER)
-    with pytest.raises(keyseal.WrongPin):
+    with pytest.raises(keyseal.UnsealFailed):
         keyseal.unseal_private_key(blob=seal(private_key)[:-1], pin=PIN, pepper=PEPPER)
 
 
@@ -158,7 +159,7 @@ def test_default_parameters():
     assert not keyseal.needs_rehash(blob, n=2**14, r=8, p=1)
     opened = keyseal.unseal_private_key(blob=blob, pin=PIN, pepper=PEPPER)
     assert opened.private_numbers() == key.private_numbers()
-    with pytest.raises(keyseal.WrongPin):
+    with pytest.raises(keyseal.UnsealFailed):
         keyseal.unseal_private_key(blob=blob, pin="482916", pepper=PEPPER)
 
 
