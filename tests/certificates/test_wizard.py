@@ -1,5 +1,6 @@
 """Every wizard step with the test client: the happy path, every refusal, guards and timeouts."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -445,6 +446,22 @@ def test_sms_verify_before_sending(wizard):
     response = wizard.post("sms", {"action": "verify", **wizard.identity(), "code": "123456"})
     assert response.status_code == 200
     assert "인증번호 요청" in errors(response)
+    # What the customer typed stays on the page (one form holds both actions).
+    identity = response.context["identity_form"]
+    assert identity["name"].value() == "홍길동"
+    assert identity["birth_date"].value() == "19900101"
+    assert identity["phone"].value() == "010-1234-5678"
+
+
+def test_sms_page_is_one_form_whose_default_button_checks_a_sent_code(wizard):
+    wizard.until("sms")
+    before = wizard.get("sms").content.decode()
+    assert before.count("<form") == 2  # the step's form and the wizard's 취소
+    assert 'value="verify" class="default-action"' not in before  # Enter asks for a code first
+    wizard.send_code()
+    after = wizard.get("sms").content.decode()
+    first_button = re.search(r"<button[^>]*>", after.split('<form method="post" novalidate')[1])
+    assert 'value="verify"' in first_button.group(0)
 
 
 @pytest.mark.parametrize(
