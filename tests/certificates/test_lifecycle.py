@@ -1,0 +1,132 @@
+"""Every status change goes through the lifecycle: guarded, audited, signalled, followed up."""
+
+import uuid
+
+import pytest
+from django.db import transaction
+
+from certificates import lifecycle
+from certificates.models import Certificate, CertificateEvent, RevocationList
+from certificates.services import certificate_issue
+from certificates.signals import post_transition, pre_transition
+
+from .conftest import PIN
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def certificate(customer):
+    return certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
+
+
+def test_each_transition_is_declared_once_with_its_event():
+    names = [t.name for t in lifecycle.TRANSITIONS]
+    assert len(names) == len(set(names))
+    assert lifecycle.REVOKE.republishes_crl
+    assert not any(t.republishes_crl for t in lifecycle.TRANSITIONS if t is not lifecycle.REVOKE)
+    assert {t.event for t in lifecycle.TRANSITIONS} <= set(CertificateEvent.Kind.values)
+
+
+def test_a_transition_from_a_state_it_does_not_start_from_is_refused(certificate):
+    # An active certificate cannot be activated again, nor failed; nothing is written.
+    events = CertificateEvent.objects.count()
+    with pytest.raises(lifecycle.TransitionRefused):
+        lifecycle.certificate_activate(certificate=certificate, der=b"x")
+    with pytest.raises(lifecycle.TransitionRefused):
+        lifecycle.certificate_fail(certificate=certificate, reason="test")
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
+    assert CertificateEvent.objects.count() == events
+
+
+def test_expiring_a_revoked_certificate_is_refused_and_rolled_back(
+    certificate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff")
+    with pytest.raises(lifecycle.TransitionRefused), transaction.atomic():
+        lifecycle.certificates_expire(rows=[(certificate.pk, certificate.customer_id)],
+                                      moment=certificate.not_after)
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.REVOKED
+    assert not certificate.events.filter(kind=CertificateEvent.Kind.EXPIRED).exists()
+
+
+def test_signals_surround_the_change_and_a_receiver_may_refuse(certificate):
+    seen = []
+
+    def before(sender, transition, certificate_ids, **kwargs):
+        status = Certificate.objects.get(pk=certificate_ids[0]).status
+        seen.append(("pre", transition.name, status))
+
+    def after(sender, transition, certificate_ids, **kwargs):
+        status = Certificate.objects.get(pk=certificate_ids[0]).status
+        seen.append(("post", transition.name, status))
+
+    pre_transition.connect(before)
+    post_transition.connect(after)
+    try:
+        lifecycle.certificates_lock(sealed_key_id=certificate.sealed_key_id,
+                                    customer_id=certificate.customer_id, client_ip=None,
+                                    reason="test")
+    finally:
+        pre_transition.disconnect(before)
+        post_transition.disconnect(after)
+    assert seen == [("pre", "lock", "active"), ("post", "lock", "locked")]
+
+    def refuse(sender, **kwargs):
+        raise PermissionError("not now")
+
+    pre_transition.connect(refuse)
+    try:
+        with pytest.raises(PermissionError):
+            lifecycle.certificate_revoke(certificate=certificate, reason="key_compromise",
+                                         actor="staff")
+    finally:
+        pre_transition.disconnect(refuse)
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.LOCKED
+
+
+def test_revocation_writes_its_event_and_republishes_the_crl_after_commit(
+    certificate, django_capture_on_commit_callbacks
+):
+    before = RevocationList.objects.count()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lifecycle.certificate_revoke(certificate=certificate, reason="key_compromise",
+                                     actor="staff", note="분실 신고")
+    assert RevocationList.objects.count() == before  # not inside the transaction
+    for callback in callbacks:
+        callback()
+    assert RevocationList.objects.count() == before + 1
+    event = certificate.events.get(kind=CertificateEvent.Kind.REVOKED)
+    assert (event.actor, event.reason) == ("staff", "키 손상 분실 신고")
+
+
+def test_lock_moves_only_the_active_certificate_of_that_key(certificate, customer_factory):
+    other = certificate_issue(customer=customer_factory(), pin=PIN, flow_id=uuid.uuid4().hex)
+    assert lifecycle.certificates_lock(sealed_key_id=certificate.sealed_key_id,
+                                       customer_id=certificate.customer_id, client_ip="10.0.0.1",
+                                       reason="비밀번호 5회 오류") == 1
+    certificate.refresh_from_db()
+    other.refresh_from_db()
+    assert (certificate.status, other.status) == ("locked", "active")
+    event = certificate.events.get(kind=CertificateEvent.Kind.LOCKED)
+    assert (event.actor, event.client_ip) == ("system", "10.0.0.1")
+
+
+def test_no_status_is_written_outside_the_lifecycle():
+    """The only ``status=`` writes on certificates are in lifecycle.py (and the planned row)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "certificates"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if "migrations" in path.parts or path.name == "lifecycle.py":
+            continue
+        text = path.read_text()
+        for match in re.finditer(r"\.update\([^)]*status=|\.status = ", text):
+            offenders.append(f"{path.name}: {match.group(0)}")
+    assert offenders == []
