@@ -220,35 +220,41 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
     report.renewed += len(renewed_old)
     for _due_row, reason in mismatched:
         report.skipped[reason] += 1
-    if dry_run:
-        return
+    if not dry_run:
+        _write_batch(renewed_old=renewed_old, new_rows=new_rows, mismatched=mismatched,
+                     moment=moment)
 
+
+def _write_batch(*, renewed_old: list[_Due], new_rows: list[tuple],
+                 mismatched: list[tuple[_Due, str]], moment: datetime) -> None:
+    """The batch's status changes, new certificates, audit rows and notices, via the lifecycle."""
     if mismatched:
         lifecycle.certificates_require_reissue(
             rows=[(due.pk, due.customer_id, SKIP_REASONS[reason], due.customer_phone)
                   for due, reason in mismatched],
             moment=moment, notice=_reissue_required_text(),
         )
-    if renewed_old:
+    if not renewed_old:
+        return
 
-        def insert_successors():
-            insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
-            new_pks = dict(
-                Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
-                .values_list("serial", "pk")
-            )
-            return [
-                lifecycle.EventRow(new_pks[row[2]], due.customer_id,
-                                   f"자동 갱신: 이전 일련번호 {due.serial}")
-                for due, row in zip(renewed_old, new_rows, strict=True)
-            ]
-
-        lifecycle.certificates_renew(
-            old_ids=[due.pk for due in renewed_old], insert_successors=insert_successors,
-            moment=moment,
-            notices=[(due.customer_phone, _renewed_text(row[6]))
-                     for due, row in zip(renewed_old, new_rows, strict=True)],
+    def insert_successors():
+        insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
+        new_pks = dict(
+            Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
+            .values_list("serial", "pk")
         )
+        return [
+            lifecycle.EventRow(new_pks[row[2]], due.customer_id,
+                               f"자동 갱신: 이전 일련번호 {due.serial}")
+            for due, row in zip(renewed_old, new_rows, strict=True)
+        ]
+
+    lifecycle.certificates_renew(
+        old_ids=[due.pk for due in renewed_old], insert_successors=insert_successors,
+        moment=moment,
+        notices=[(due.customer_phone, _renewed_text(row[6]))
+                 for due, row in zip(renewed_old, new_rows, strict=True)],
+    )
 
 
 def _renewed_text(not_after: datetime) -> str:
