@@ -467,8 +467,8 @@ def test_sms_page_is_one_form_whose_default_button_checks_a_sent_code(wizard):
 @pytest.mark.parametrize(
     ("pin", "code"),
     [("12345", "format"), ("12a456", "format"), ("777777", "repeated"), ("345678", "sequential"),
-     ("890123", "sequential"), ("543210", "sequential"), ("900101", "birth_date"),
-     ("105678", "phone")],
+     ("890123", "sequential"), ("543210", "sequential"), ("454545", "pattern"),
+     ("369258", "keypad"), ("900101", "birth_date"), ("101990", "birth_date")],
 )
 def test_pin_rules_each_with_its_own_message(wizard, customer, pin, code):
     wizard.until("pin")
@@ -476,6 +476,18 @@ def test_pin_rules_each_with_its_own_message(wizard, customer, pin, code):
     assert response.status_code == 200
     assert response.context["form"].errors.as_data()["pin"][0].code == code
     assert pin not in errors(response).replace(f"({pin}", "")  # the PIN is not echoed back
+    assert not Certificate.objects.exists()
+
+
+def test_pin_with_the_phone_middle_block_is_refused(wizard_factory, customer_factory):
+    # 홍길동's own phone blocks (1234, 5678) are runs, refused before the phone rule is reached.
+    person = customer_factory(resident_number="900101-1975312", phone="010-9724-3816")
+    wizard = wizard_factory(customer=person, rrn="900101-1975312")
+    wizard.until("pin")
+    response = wizard.pin("972400")
+    assert response.status_code == 200
+    assert response.context["form"].errors.as_data()["pin"][0].code == "phone"
+    assert "972400" not in errors(response)
     assert not Certificate.objects.exists()
 
 
