@@ -5,11 +5,12 @@ current 010 numbers (the middle block is 4 digits and does not start with 0), so
 """
 
 import re
-import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from certcenter.text import ascii_digits
 
 # 010 followed by two 4-digit blocks, optionally separated by hyphens/spaces; or +82 10 ... .
 _SHAPE = re.compile(r"^(?:\+?82[ -]?10|010)[ -]?([1-9]\d{3})[ -]?(\d{4})$")
@@ -21,7 +22,7 @@ error_messages = {
 
 def normalize_phone(value: str) -> str:
     """Return the E.164 form (+821012345678) or raise ValidationError(code="invalid")."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = ascii_digits(value).strip()
     match = _SHAPE.match(text)
     if not match:
         raise ValidationError(error_messages["invalid"], code="invalid")

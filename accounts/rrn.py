@@ -6,7 +6,6 @@ A number is YYMMDD-GNNNNNN. G (the 7th digit) gives the century and sex: 1/2 →
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from certcenter import clock
+from certcenter.text import ascii_digits
 
 CENTURY_BY_GENDER_DIGIT = {
     "9": 1800, "0": 1800,
@@ -44,14 +44,9 @@ class ResidentNumber:
         return f"{self.digits[:6]}-{self.digits[6:]}"
 
 
-def normalize(value: str) -> str:
-    # Full-width digits (１２３) come from some Korean IMEs; NFKC turns them into ASCII digits.
-    return unicodedata.normalize("NFKC", value or "").strip()
-
-
 def parse_resident_number(value: str, *, today: date | None = None) -> ResidentNumber:
     """Parse and validate; raises ValidationError with code "format", "date" or "future"."""
-    text = normalize(value)
+    text = ascii_digits(value).strip()
     match = _SHAPE.match(text)
     if not match or not text.isascii():
         raise ValidationError(error_messages["format"], code="format")

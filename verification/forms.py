@@ -1,10 +1,10 @@
 """The simulated handset's keypad."""
 
-import unicodedata
-
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+
+from certcenter.text import ascii_digits
 
 
 class KeyInForm(forms.Form):
@@ -30,6 +30,6 @@ class KeyInForm(forms.Form):
     )
 
     def clean_digits(self):
-        digits = unicodedata.normalize("NFKC", self.cleaned_data["digits"]).replace(" ", "")
+        digits = ascii_digits(self.cleaned_data["digits"], drop_separators=True)
         RegexValidator(r"^[0-9]{2}$", self.error_messages["invalid"], code="invalid")(digits)
         return digits

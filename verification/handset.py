@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import crypto
 from accounts.phone import format_phone
 from certcenter.clock import now
+from certcenter.durations import countdown_text, seconds_until
 from certcenter.http import client_ip
 from verification import selectors, services
 from verification.forms import KeyInForm
@@ -61,7 +62,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
     at = now()
     remaining = 0
     if ringing is not None:
-        remaining = max(0, int((ringing.challenge.expires_at - at).total_seconds()))
+        remaining = seconds_until(ringing.challenge.expires_at, at=at)
     calls = [
         (call, _call_outcome(call, at)) for call in selectors.handset_call_log(phone=phone)
     ]
@@ -75,7 +76,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
         "ringing": ringing,
         "ringing_prompt": _body(ringing) if ringing else "",
         "remaining": remaining,
-        "remaining_display": f"{remaining // 60}:{remaining % 60:02d}",
+        "remaining_display": countdown_text(remaining),
         "caller": _("%(bank)s ARS") % {"bank": settings.BANK_NAME},
         "form": form or KeyInForm(),
         "version": selectors.handset_version(phone=phone),

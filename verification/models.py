@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import crypto
 from accounts.masking import mask_phone
 from certcenter.clock import now
+from verification.codes import default_code_generator
 
 HANDSET_BODY_PURPOSE = "verification.handset_message"
 
@@ -66,7 +67,7 @@ class Challenge(models.Model):
 
     def is_expired(self, at: datetime | None = None) -> bool:
         """Valid up to and including ``expires_at``; expired one instant later."""
-        return (at or now()) > self.expires_at
+        return default_code_generator.is_expired(self.expires_at, at=at)
 
     @property
     def attempts_left(self) -> int:

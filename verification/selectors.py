@@ -14,6 +14,7 @@ from accounts.models import Customer
 from accounts.phone import format_phone, normalize_phone
 from certcenter.clock import now
 from verification.models import Challenge, HandsetMessage
+from verification.outcomes import Outcome
 
 
 def parse_challenge_id(value) -> uuid.UUID | None:
@@ -26,17 +27,6 @@ def parse_challenge_id(value) -> uuid.UUID | None:
         return None
 
 
-def challenge_get(*, challenge_id, flow_id: str | None = None) -> Challenge | None:
-    """The challenge, or None if unknown or (when ``flow_id`` is given) started by another flow."""
-    pk = parse_challenge_id(challenge_id)
-    if pk is None:
-        return None
-    challenge = Challenge.objects.filter(pk=pk).first()
-    if challenge is None or (flow_id is not None and challenge.flow_id != flow_id):
-        return None
-    return challenge
-
-
 # Per channel: (cooldown, cap, window) setting names.
 _SEND_LIMITS = {
     Challenge.Channel.SMS: ("SMS_RESEND_COOLDOWN", "SMS_MAX_SENDS", "SMS_SEND_WINDOW"),
@@ -44,11 +34,13 @@ _SEND_LIMITS = {
 }
 
 
-def send_throttle(*, phone: str, channel: str, at: datetime | None = None) -> tuple[str, int] | None:
+def send_throttle(
+    *, phone: str, channel: str, at: datetime | None = None
+) -> tuple[Outcome, int] | None:
     """Why a new SMS code or ARS call for ``phone`` (E.164) must wait, as (reason, seconds), or None.
 
-    reason "cooldown": less than the channel's cooldown since the last one (``SMS_RESEND_COOLDOWN``,
-    ``ARS_RECALL_COOLDOWN``); reason "cap": the channel's cap (``SMS_MAX_SENDS``, ``ARS_MAX_CALLS``)
+    reason COOLDOWN: less than the channel's cooldown since the last one (``SMS_RESEND_COOLDOWN``,
+    ``ARS_RECALL_COOLDOWN``); reason CAP: the channel's cap (``SMS_MAX_SENDS``, ``ARS_MAX_CALLS``)
     reached within ``SMS_SEND_WINDOW`` seconds. Nobody who knows a customer's ID and number can make
     their phone buzz or ring without end.
     """
@@ -60,7 +52,7 @@ def send_throttle(*, phone: str, channel: str, at: datetime | None = None) -> tu
     if latest is not None:
         elapsed = (at - latest).total_seconds()
         if elapsed < cooldown:
-            return "cooldown", max(1, math.ceil(cooldown - elapsed))
+            return Outcome.COOLDOWN, max(1, math.ceil(cooldown - elapsed))
     cap = getattr(settings, cap_name)
     window = timedelta(seconds=getattr(settings, window_name))
     recent = list(
@@ -70,7 +62,7 @@ def send_throttle(*, phone: str, channel: str, at: datetime | None = None) -> tu
     )
     if cap and len(recent) >= cap:
         # The window frees a slot when the cap-th most recent code leaves it.
-        return "cap", max(1, math.ceil((recent[-1] + window - at).total_seconds()))
+        return Outcome.CAP, max(1, math.ceil((recent[-1] + window - at).total_seconds()))
     return None
 
 

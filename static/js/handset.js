@@ -48,7 +48,7 @@
     var left = parseInt(countdown.getAttribute("data-countdown"), 10) || 0;
     var timer = window.setInterval(function () {
       left = Math.max(0, left - 1);
-      countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      countdown.textContent = window.CertCenter.countdownText(left);
       if (left === 0) { window.clearInterval(timer); stale = true; }
     }, 1000);
   }

@@ -2,10 +2,7 @@
 (function () {
   "use strict";
 
-  function fmt(ms) {
-    var s = Math.max(0, Math.ceil(ms / 1000));
-    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
-  }
+  function fmt(ms) { return window.CertCenter.countdownText(ms / 1000); }
 
   // After a refused submit, put the focus on the first field in error (or the message).
   var firstError = document.querySelector('[aria-invalid="true"], .alert[role="alert"]');

@@ -112,6 +112,12 @@ def test_phone_page_shows_a_ringing_call(client, call):
     assert f">{ars_display_code(call)}<" not in html
 
 
+def test_ringing_call_counts_down_its_remaining_time(client, clock, call):
+    clock.shift(1)
+    html = client.get(phone_url()).content.decode()
+    assert 'data-countdown="179">2:59<' in html
+
+
 def test_expired_call_no_longer_rings(client, clock, call):
     clock.shift(181)
     html = client.get(phone_url()).content.decode()
@@ -136,6 +142,13 @@ def test_keying_in_wrong_digits_reports_the_tries_left(client, call):
     assert "입력한 숫자가 일치하지 않습니다. (남은 횟수 2회)" in response.content.decode()
     assert challenge_status(challenge_id=call.pk) == "pending"
     assert Challenge.objects.get(pk=call.pk).attempts == 1
+
+
+def test_keying_in_full_width_or_spaced_digits_verifies_the_call(client, call):
+    digits = ars_display_code(call)
+    typed = " " + chr(0xFF10 + int(digits[0])) + " " + digits[1]
+    client.post(key_in_url(call), {"digits": typed})
+    assert challenge_status(challenge_id=call.pk) == "verified"
 
 
 @pytest.mark.parametrize("typed", ["", "1", "abc", "123"])
@@ -187,6 +200,8 @@ def test_page_polls_only_with_javascript(client):
     html = client.get(phone_url()).content.decode()
     assert 'data-handset-version-url="/phone/01012345678/version/"' in html
     assert "js/handset.js" in html
+    # The shared countdown format is loaded first (deferred scripts run in document order).
+    assert 0 <= html.index("js/countdown.js") < html.index("js/handset.js")
 
 
 @pytest.mark.parametrize("bad", ["/phone/0101234567/", "/phone/02012345678/", "/phone/abc/"])

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from tests.verification.conftest import PHONE, SIMULATED
-from verification import services
+from verification import codes
 from verification.models import HandsetMessage
 from verification.services import ars_call_start, sms_send, sms_verify
 from verification.session import remember_challenge
@@ -42,7 +42,7 @@ def database_hits(needle: str) -> list[tuple[str, str]]:
 def sms_with_known_code(clock, committed, settings, monkeypatch, client):
     settings.SMS_BACKEND = SIMULATED
     settings.ARS_BACKEND = SIMULATED
-    monkeypatch.setattr(services.secrets, "randbelow", lambda n: int(CODE))
+    monkeypatch.setattr(codes.secrets, "randbelow", lambda n: int(CODE))
     challenge = committed(sms_send, phone=PHONE, purpose="issue.sms", flow_id="flow-1")
     committed(ars_call_start, phone=PHONE, purpose="issue.ars", flow_id="flow-1")
     # The challenge also lives in a (database) session, as the wizard will keep it.

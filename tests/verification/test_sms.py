@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.verification.conftest import PHONE, code_in, wrong_code
-from verification import services, signals
+from verification import codes, services, signals
 from verification.models import Challenge
 from verification.services import SendThrottled, sms_send, sms_verify
 
@@ -42,7 +42,7 @@ def test_message_states_the_validity_from_the_setting(committed, outbox, setting
 
 
 def test_code_comes_from_secrets(committed, outbox, monkeypatch):
-    monkeypatch.setattr(services.secrets, "randbelow", lambda n: 42)
+    monkeypatch.setattr(codes.secrets, "randbelow", lambda n: 42)
     _, code = send(committed, outbox)
     assert code == "000042"
 
