@@ -84,10 +84,16 @@ def browser_context(browser):
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # expect(...) waits 5 s by default
+    # The Content-Security-Policy refuses inline script and style; Chromium reports each refusal
+    # on the console, and any refusal fails the test.
+    refused: list[str] = []
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
     try:
         yield context
     finally:
         context.close()
+    assert refused == [], refused
 
 
 @pytest.fixture
