@@ -71,7 +71,7 @@ class IdentifyView(StepView):
     template_name = "certificates/wizard/identify.html"
 
     def get(self, request):
-        return self.render_step(form=forms.IdentifyForm(request))
+        return self.render_identify(forms.IdentifyForm(request))
 
     def post(self, request):
         form = forms.IdentifyForm(request, request.POST)
@@ -84,7 +84,14 @@ class IdentifyView(StepView):
         # Keep what was typed, except the secret half of the resident number.
         form.data = form.data.copy()
         form.data["rrn_back"] = ""
-        return self.render_step(form=form, corporate_refused=form.has_error("__all__", "corporate"))
+        return self.render_identify(form)
+
+    def render_identify(self, form):
+        return self.render_step(
+            form=form, corporate_refused=form.has_error("__all__", "corporate"),
+            lookup_max_failures=settings.LOOKUP_MAX_FAILURES,
+            lookup_window=duration_text(settings.LOOKUP_FAILURE_WINDOW),
+        )
 
 
 class ReissueView(StepView):

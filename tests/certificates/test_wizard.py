@@ -674,3 +674,11 @@ def test_a_refused_corporate_customer_is_pointed_to_the_corporate_page(
 
 def test_the_crl_is_not_cached(client):
     assert client.get(reverse("certificates:crl"))["Cache-Control"] == "no-cache"
+
+
+def test_identify_page_states_the_throttle_from_settings(wizard, settings):
+    settings.LOOKUP_MAX_FAILURES = 3
+    settings.LOOKUP_FAILURE_WINDOW = 1800
+    wizard.terms()
+    page = wizard.get("identify").content.decode()
+    assert "3회 잘못 입력하면 30분 동안 이용이 제한됩니다" in page
