@@ -1,6 +1,6 @@
 """Reads of certificates for the wizard, the public files and the admin: no writes here."""
 
-from certificates.models import Certificate, RevocationList
+from certificates.models import Certificate
 
 
 def certificate_current(*, customer_id: int) -> Certificate | None:
@@ -15,7 +15,3 @@ def certificate_finished(*, pk: int) -> Certificate | None:
 def certificate_replaced_by(*, certificate: Certificate) -> Certificate | None:
     """The certificate a reissue revoked to make way for ``certificate``, if any."""
     return certificate.replaces.order_by("-revoked_at").first()
-
-
-def crl_latest() -> RevocationList | None:
-    return RevocationList.objects.order_by("-pk").first()
