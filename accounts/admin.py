@@ -1,24 +1,28 @@
 """Customers in Django admin: personal data masked, the resident number typed once and sealed."""
 
+from contextlib import suppress
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CustomerAdminForm
 from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.phone import normalize_phone
+from certcenter.admin import StaffChangeListMixin, is_officer
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(StaffChangeListMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = [
         "user_id", "name", "masked_resident_number_display", "masked_phone_display", "kind",
         "internet_banking_enrolled", "created_at",
     ]
     list_filter = ["kind", "internet_banking_enrolled"]
-    search_fields = ["user_id", "name"]
+    search_fields = ["=user_id"]  # shows the search box; get_search_results decides what matches
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
     list_per_page = 50
@@ -62,12 +66,22 @@ class CustomerAdmin(admin.ModelAdmin):
     def masked_phone_display(self, obj):
         return obj.masked_phone
 
+    # Search confirms only whole values, never a prefix or a part: anyone may find a customer by the
+    # user ID every list shows in full; officers, who act on a customer's own call, also by the
+    # exact name or the full phone number (typed in any form). Nothing else (e-mail, resident
+    # number) is searchable.
+    def get_search_help_text(self, request):
+        if is_officer(request):
+            return _("인터넷뱅킹 아이디, 이름 또는 휴대폰 번호 전체로 검색 (정확히 일치)")
+        return _("인터넷뱅킹 아이디로 검색 (정확히 일치)")
+
     def get_search_results(self, request, queryset, search_term):
-        filtered = queryset  # already narrowed by the list filters
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = normalize_phone(search_term)
-        except ValidationError:
-            return queryset, may_have_duplicates
-        # A phone typed in any form (010-1234-5678, 01012345678, +82…) finds its E.164 value.
-        return queryset | filtered.filter(phone=phone), may_have_duplicates
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(user_id=term.lower())
+        if is_officer(request):
+            condition |= Q(name=term)
+            with suppress(ValidationError):
+                condition |= Q(phone=normalize_phone(term))
+        return queryset.filter(condition), False

@@ -28,9 +28,9 @@ def mask_email(email: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """홍길동 → 홍*동, 김철 → 김*, John Smith → J********h."""
+    """홍길동 → 홍*동, 김철 → 김*, 김 → *, John Smith → J********h (at least one letter hidden)."""
     if len(name) <= 1:
-        return name
+        return "*" * len(name)
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]

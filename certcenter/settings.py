@@ -210,6 +210,7 @@ CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", default=365)
 CERTIFICATE_KEY_TYPE = env.str("CERTIFICATE_KEY_TYPE", default="rsa-2048")
 CERTIFICATE_POLICY_OID = env.str("CERTIFICATE_POLICY_OID", default="1.2.410.200005.1.1.1.10")
 RENEWAL_WINDOW_DAYS = env.int("RENEWAL_WINDOW_DAYS", default=30)
+REVOKE_BATCH_LIMIT = env.int("REVOKE_BATCH_LIMIT", default=500)  # certificates per admin revocation
 CA_DIR = Path(env.str("CA_DIR", default=str(BASE_DIR / "var" / "ca")))
 PIN_MAX_FAILURES = env.int("PIN_MAX_FAILURES", default=5)
 PIN_SCRYPT_N = env.int("PIN_SCRYPT_N", default=2**14)

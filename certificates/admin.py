@@ -1,16 +1,19 @@
 """Certificates for staff: masked, searchable, filterable, revocable, with a read-only audit trail.
 
-Reviewers may look (view permission); officers may also revoke (``certificates.revoke_certificate``).
+Reviewers may look (view permission); officers (``certificates.revoke_certificate``) may also
+revoke, download the PEM (its subject carries the full name) and search by name or phone.
 Nothing here shows a full resident number, a sealed key, a PIN or a code. The changelist avoids
 COUNT(*) over the whole table so it stays fast with millions of rows.
 """
 
 import json
 import re
+from contextlib import suppress
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
@@ -20,11 +23,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_name
 from accounts.models import Customer
-from certcenter.admin import ReadOnlyAdminMixin
+from accounts.phone import normalize_phone
+from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
@@ -32,8 +37,10 @@ from certificates.display import format_serial, mask_subject
 from certificates.lifecycle import certificates_revoke
 from certificates.models import Certificate, CertificateEvent, RevocationList
 
-REVOKE_PERMISSION = "certificates.revoke_certificate"
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
+# A primary key in a revoke link: ASCII digits only (str.isdigit() also takes "²", which int()
+# refuses), and at most 18 of them so the number stays inside a 64-bit key column.
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 class EstimatedCountPaginator(Paginator):
@@ -76,16 +83,19 @@ class KeyTypeFilter(admin.SimpleListFilter):
 
 
 class ExpiringFilter(admin.SimpleListFilter):
+    # "Soon" is the renewal job's window, so staff see what the next run will take.
     title = _("만료 예정")
     parameter_name = "expiring"
 
     def lookups(self, request, model_admin):
-        return [("30", _("30일 이내 만료")), ("past", _("유효기간 경과"))]
+        days = settings.RENEWAL_WINDOW_DAYS
+        return [("soon", gettext("%(days)d일 이내 만료") % {"days": days}),
+                ("past", _("유효기간 경과"))]
 
     def queryset(self, request, queryset):
         moment = now()
-        if self.value() == "30":
-            return queryset.expiring(now=moment, within_days=30)
+        if self.value() == "soon":
+            return queryset.expiring(now=moment, within_days=settings.RENEWAL_WINDOW_DAYS)
         if self.value() == "past":
             return queryset.filter(not_after__lt=moment)
         return queryset
@@ -118,14 +128,13 @@ class RevokeForm(forms.Form):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # Everything here is read-only; revocation is a permission of its own.
     list_display = ["serial_display", "masked_subject", "masked_customer", "status", "key_type",
                     "not_after"]
     list_filter = ["status", KeyTypeFilter, ExpiringFilter]
     list_select_related = ["customer"]
-    search_fields = ["=serial", "=customer__user_id", "=customer__name"]
-    search_help_text = _("일련번호(16진수), 인터넷뱅킹 아이디 또는 이름(정확히)")
+    search_fields = ["=serial"]  # shows the search box; get_search_results decides what matches
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
@@ -143,9 +152,15 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "renewed_from", "replaced_by", "pem_download", "decoded"]
     change_form_template = "admin/certificates/certificate/change_form.html"
 
-
     def has_revoke_permission(self, request):
-        return request.user.has_perm(REVOKE_PERMISSION)
+        return is_officer(request)
+
+    def get_fieldsets(self, request, obj=None):
+        if self.has_revoke_permission(request):
+            return self.fieldsets
+        # The PEM's subject and identity binding carry the full name: an officer's right.
+        return [(title, {**options, "fields": [f for f in options["fields"] if f != "pem_download"]})
+                for title, options in self.fieldsets]
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -153,13 +168,25 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             actions.pop("revoke_selected", None)
         return actions
 
+    def get_search_help_text(self, request):
+        if is_officer(request):
+            return _("일련번호(16진수), 인터넷뱅킹 아이디, 이름 또는 휴대폰 번호 (정확히 일치)")
+        return _("일련번호(16진수) 또는 인터넷뱅킹 아이디 (정확히 일치)")
+
     def get_search_results(self, request, queryset, search_term):
+        # Whole values only. Everyone: the serial and the user ID, which every list shows in full.
+        # Officers, who act on a customer's own call, also the exact name or the full phone.
         term = search_term.strip()
         if not term:
             return queryset, False
-        # Customers first (user ID and name are indexed), then certificates by an indexed column:
-        # an OR across the join would scan every certificate.
-        customers = Customer.objects.filter(Q(user_id=term.lower()) | Q(name=term))
+        # Customers first (user ID, name and phone are indexed), then certificates by an indexed
+        # column: an OR across the join would scan every certificate.
+        who = Q(user_id=term.lower())
+        if is_officer(request):
+            who |= Q(name=term)
+            with suppress(ValidationError):
+                who |= Q(phone=normalize_phone(term))
+        customers = Customer.objects.filter(who)
         condition = Q(customer_id__in=list(customers.values_list("pk", flat=True)[:1000]))
         if _HEX.match(term):
             # Serials are typed as viewers show them (77:C0:26:…, upper case, 0x…); a term may
@@ -193,7 +220,7 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "-"
         cert = pki.load_certificate(bytes(obj.der))
         rows = [
-            (_("주체"), mask_subject(cert.subject.rfc4514_string())),
+            (_("주체"), mask_subject(cert.subject)),
             (_("발급자"), cert.issuer.rfc4514_string()),
             (_("일련번호"), format_serial(f"{cert.serial_number:x}")),
             (_("유효기간"), f"{timezone.localtime(cert.not_valid_before_utc):%Y-%m-%d %H:%M} ~ "
@@ -231,7 +258,7 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def pem_view(self, request, pk):
-        if not self.has_view_permission(request):
+        if not self.has_revoke_permission(request):
             raise PermissionDenied
         obj = get_object_or_404(Certificate, pk=pk, der__isnull=False)
         response = HttpResponse(pki.certificate_pem(pki.load_certificate(bytes(obj.der))),
@@ -239,14 +266,19 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{obj.serial}.pem"'
         return response
 
+    def _refuse_too_many(self, request, limit):
+        message = gettext("한 번에 %(limit)d개까지 폐기할 수 있습니다. 선택 범위를 줄여 주세요.")
+        self.message_user(request, message % {"limit": limit}, messages.ERROR)
+
     @admin.action(description=_("선택한 인증서 폐기"))
     def revoke_selected(self, request, queryset):
         if not self.has_revoke_permission(request):
             raise PermissionDenied
-        pks = list(queryset.values_list("pk", flat=True)[:501])
-        if len(pks) > 500:
-            self.message_user(request, _("한 번에 500개까지 폐기할 수 있습니다. 선택 범위를 줄여 주세요."),
-                              messages.ERROR)
+        # The ids travel in the form's URL; the limit keeps it short enough for proxies.
+        limit = settings.REVOKE_BATCH_LIMIT
+        pks = list(queryset.values_list("pk", flat=True)[:limit + 1])
+        if len(pks) > limit:
+            self._refuse_too_many(request, limit)
             return None
         ids = ",".join(map(str, pks))
         return redirect(f"{reverse('admin:certificates_certificate_revoke_many')}?ids={ids}")
@@ -254,10 +286,17 @@ class CertificateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def revoke_view(self, request, pk=None):
         if not self.has_revoke_permission(request):
             raise PermissionDenied
-        raw_ids = [pk] if pk else [int(i) for i in request.GET.get("ids", "").split(",")
-                                   if i.isdigit()]
-        targets = list(Certificate.objects.revocable(now=now()).filter(pk__in=raw_ids)
-                       .select_related("customer"))
+        raw = str(pk) if pk is not None else request.GET.get("ids", "")
+        parts = raw.split(",") if raw else []
+        if not all(_ID.fullmatch(part) for part in parts):
+            self.message_user(request, _("폐기할 인증서 번호가 올바르지 않습니다."), messages.ERROR)
+            return redirect("admin:certificates_certificate_changelist")
+        limit = settings.REVOKE_BATCH_LIMIT
+        if len(parts) > limit:
+            self._refuse_too_many(request, limit)
+            return redirect("admin:certificates_certificate_changelist")
+        targets = list(Certificate.objects.revocable(now=now())
+                       .filter(pk__in=[int(part) for part in parts]).select_related("customer"))
         form = RevokeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             revoked = certificates_revoke(
@@ -322,7 +361,7 @@ def _describe_extension(value) -> str:
 
 
 @admin.register(CertificateEvent)
-class CertificateEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CertificateEventAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "certificate_serial", "customer_user_id", "actor",
                     "staff_user", "client_ip", "reason"]
     list_filter = ["kind", "actor"]
@@ -342,7 +381,7 @@ class CertificateEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RevocationList)
-class RevocationListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RevocationListAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "this_update", "next_update", "entry_count"]
     fields = ["id", "this_update", "next_update", "entry_count"]
     readonly_fields = fields

@@ -1,17 +1,42 @@
 """How a certificate's details are shown to customers and staff (masked where personal)."""
 
+import re
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
 from accounts.masking import mask_name
 
+# The 금융인증서 CN is "<name>()<bank code + digits>"; the name itself may hold "()" or anything else.
+_COMMON_NAME = re.compile(r"^(?P<name>.*)\(\)(?P<suffix>\d*)$", re.DOTALL)
+UNREADABLE_SUBJECT = "****"
 
-def mask_subject(subject: str) -> str:
-    """CN=홍길동()004...,OU=... → CN=홍*동()004...: the name masked, the rest as issued."""
-    parts = []
-    for part in subject.split(","):
-        if part.startswith("CN=") and "()" in part:
-            name, _sep, rest = part[3:].partition("()")
-            part = f"CN={mask_name(name)}(){rest}"
-        parts.append(part)
-    return ",".join(parts)
+
+def mask_subject(subject: str | x509.Name) -> str:
+    """CN=홍길동()004…,OU=…,C=KR → CN=홍*동()004…,OU=…,C=KR: the name masked, the rest as issued.
+
+    ``subject`` is a parsed name or its RFC 4514 text (as stored). The text is parsed, never split:
+    a name may carry ",", "+", "=" or "\\\\", which RFC 4514 escapes. Every common name is masked,
+    also one without the "()" suffix; a text that does not parse is not shown at all.
+    """
+    try:
+        if isinstance(subject, str):
+            subject = x509.Name.from_rfc4514_string(subject)
+        return x509.Name([
+            x509.RelativeDistinguishedName([_masked(attribute) for attribute in rdn])
+            for rdn in subject.rdns
+        ]).rfc4514_string()
+    except ValueError:  # malformed text, or an attribute cryptography refuses to rebuild
+        return UNREADABLE_SUBJECT
+
+
+def _masked(attribute: x509.NameAttribute) -> x509.NameAttribute:
+    if attribute.oid != NameOID.COMMON_NAME:
+        return attribute
+    match = _COMMON_NAME.match(attribute.value)
+    if not match:
+        return x509.NameAttribute(NameOID.COMMON_NAME, mask_name(attribute.value))
+    return x509.NameAttribute(NameOID.COMMON_NAME, f"{mask_name(match['name'])}(){match['suffix']}")
 
 
 def format_serial(serial_hex: str) -> str:

@@ -90,12 +90,54 @@ def test_history_page_shows_no_secret(admin_client, customer):
     assert_no_secret(html(response), customer)
 
 
-@pytest.mark.parametrize("term", ["hong", "HONG", "홍길동", "길동", "010-1234-5678", "01012345678"])
-def test_search_finds_the_customer(admin_client, customer, customer_factory, term):
+def staff_client(client, group):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(group, password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(params=["superuser", "officer", "reviewer"])
+def role(request, client, admin_client):
+    if request.param == "superuser":
+        return request.param, admin_client
+    return request.param, staff_client(client, {"officer": "인증서 관리자",
+                                                "reviewer": "인증서 검토자"}[request.param])
+
+
+@pytest.mark.parametrize(
+    ("term", "who_finds"),
+    [
+        ("hong", {"superuser", "officer", "reviewer"}),  # the user ID, shown in full to all
+        ("HONG", {"superuser", "officer", "reviewer"}),
+        ("  hong ", {"superuser", "officer", "reviewer"}),
+        ("홍길동", {"superuser", "officer"}),  # the exact name: officers only
+        ("010-1234-5678", {"superuser", "officer"}),  # the full phone, in any spelling
+        ("01012345678", {"superuser", "officer"}),
+        ("+821012345678", {"superuser", "officer"}),
+        # A part of a value confirms nothing for anyone.
+        ("hon", set()), ("길동", set()), ("홍길", set()), ("010-1234", set()), ("+8210123", set()),
+        ("h***@example.com", set()), ("hong@example.com", set()), ("900101", set()),
+    ],
+)
+def test_search_matches_whole_values_by_role(role, customer, customer_factory, term, who_finds):
+    name, client = role
     customer_factory(user_id="other", name="김철수", phone="010-9999-8888")
-    response = admin_client.get(CHANGELIST, {"q": term})
+    response = client.get(CHANGELIST, {"q": term})
     assert response.status_code == 200
-    assert listed_user_ids(response) == ["hong"]
+    assert listed_user_ids(response) == (["hong"] if name in who_finds else [])
+
+
+def test_search_help_text_says_what_each_role_may_search(role, customer):
+    name, client = role
+    page = html(client.get(CHANGELIST))
+    if name == "reviewer":
+        assert "인터넷뱅킹 아이디로 검색 (정확히 일치)" in page
+        assert "이름 또는 휴대폰 번호" not in page
+    else:
+        assert "인터넷뱅킹 아이디, 이름 또는 휴대폰 번호 전체로 검색" in page
 
 
 def test_search_does_not_find_by_resident_number(admin_client, customer):

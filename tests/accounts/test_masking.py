@@ -45,7 +45,8 @@ def test_email(email, masked):
         ("김철", "김*"),
         ("남궁민수", "남**수"),
         ("John Smith", "J********h"),
-        ("김", "김"),
+        ("김", "*"),  # a one-letter name is hidden whole: showing it would show it all
+        ("SMITH, JOHN", "S*********N"),
         ("", ""),
     ],
 )

@@ -129,9 +129,9 @@ def test_changelist_lists_every_certificate_masked(admin_client, population):
         ("status__exact=active", ["plain", "ec", "expiring", "expired"]),
         ("key_type=ec-p256", ["ec"]),
         ("key_type=rsa-2048", ["plain", "expiring", "expired", "revoked"]),
-        ("expiring=30", ["expiring"]),
+        ("expiring=soon", ["expiring"]),
         ("expiring=past", ["expired"]),
-        ("status__exact=active&key_type=rsa-2048&expiring=30", ["expiring"]),
+        ("status__exact=active&key_type=rsa-2048&expiring=soon", ["expiring"]),
     ],
 )
 def test_changelist_filters(admin_client, population, query, expected):
@@ -146,14 +146,30 @@ def test_the_filters_are_offered(admin_client, population):
         assert label in body
 
 
-def test_expiring_filter_boundary_is_exactly_30_days(admin_client, admin_user, customer):
+@pytest.mark.parametrize("days", [30, 45])
+def test_expiring_filter_boundary_is_the_renewal_window(admin_client, admin_user, customer,
+                                                        settings, days):
+    settings.RENEWAL_WINDOW_DAYS = days
     certificate = issue(customer)
-    with time_machine.travel(certificate.not_after - timedelta(days=30), tick=False):
+    with time_machine.travel(certificate.not_after - timedelta(days=days), tick=False):
         admin_client.force_login(admin_user)  # the session would have expired by then
-        assert listed(admin_client.get(f"{CHANGELIST}?expiring=30")) == [certificate.pk]
-    with time_machine.travel(certificate.not_after - timedelta(days=30, seconds=1), tick=False):
+        assert listed(admin_client.get(f"{CHANGELIST}?expiring=soon")) == [certificate.pk]
+    with time_machine.travel(certificate.not_after - timedelta(days=days, seconds=1), tick=False):
         admin_client.force_login(admin_user)
-        assert listed(admin_client.get(f"{CHANGELIST}?expiring=30")) == []
+        assert listed(admin_client.get(f"{CHANGELIST}?expiring=soon")) == []
+
+
+def test_expiring_filter_follows_the_renewal_window_setting(admin_client, population, settings):
+    # "expiring" expires in ~25 days: inside a 30-day window, outside a 20-day one.
+    settings.RENEWAL_WINDOW_DAYS = 20
+    response = admin_client.get(CHANGELIST, {"expiring": "soon"})
+    assert listed(response) == []
+    body = page(response)
+    assert "20일 이내 만료" in body and "30일 이내 만료" not in body
+    settings.RENEWAL_WINDOW_DAYS = 30
+    response = admin_client.get(CHANGELIST, {"expiring": "soon"})
+    assert listed(response) == [population["expiring"].pk]
+    assert "30일 이내 만료" in page(response)
 
 
 def colon_hex(serial):
@@ -187,6 +203,25 @@ def test_search_by_user_id_and_by_exact_name(admin_client, population):
     assert listed(admin_client.get(CHANGELIST, {"q": "soon001"})) == [population["expiring"].pk]
     assert listed(admin_client.get(CHANGELIST, {"q": "이영희"})) == [population["ec"].pk]
     assert listed(admin_client.get(CHANGELIST, {"q": "이영"})) == []  # exact names only
+
+
+@pytest.mark.parametrize(
+    ("group", "finds_by_name_and_phone"), [(REVIEWERS, False), (OFFICERS, True)]
+)
+def test_search_by_role(population, group, finds_by_name_and_phone):
+    """Reviewers see names and phones masked, so they may not confirm them by searching."""
+    client, _user = staff_client("staff", group)
+    target = population["ec"]
+    assert listed(client.get(CHANGELIST, {"q": target.serial})) == [target.pk]
+    assert listed(client.get(CHANGELIST, {"q": colon_hex(target.serial)})) == [target.pk]
+    assert listed(client.get(CHANGELIST, {"q": "ecuser1"})) == [target.pk]
+    for term in ["이영희", target.customer.phone, target.customer.phone_display]:
+        expected = [target.pk] if finds_by_name_and_phone else []
+        assert listed(client.get(CHANGELIST, {"q": term})) == expected, term
+    for term in ["이영", target.customer.phone[:-1], target.serial[:12], "ecuser"]:
+        assert listed(client.get(CHANGELIST, {"q": term})) == [], term
+    help_text = "이름 또는 휴대폰 번호" in page(client.get(CHANGELIST))
+    assert help_text is finds_by_name_and_phone
 
 
 def test_search_by_a_user_id_that_looks_like_hex(admin_client, customer_factory):
@@ -258,6 +293,22 @@ def test_pem_download(admin_client, certificate):
         certificate.der
     )
     assert b"PRIVATE KEY" not in response.content
+
+
+def pem_url(certificate):
+    return reverse("admin:certificates_certificate_pem", args=[certificate.pk])
+
+
+def test_pem_download_is_an_officers_right(reviewer, officer, certificate):
+    """The PEM carries the full name (subject and identity binding): reviewers may not take it."""
+    reviewer_client, _user = reviewer
+    assert reviewer_client.get(pem_url(certificate)).status_code == 403
+    assert pem_url(certificate) not in page(reviewer_client.get(change_url(certificate)))
+    officer_client, _user = officer
+    assert pem_url(certificate) in page(officer_client.get(change_url(certificate)))
+    response = officer_client.get(pem_url(certificate))
+    assert response.status_code == 200
+    assert response.content.startswith(b"-----BEGIN CERTIFICATE-----")
 
 
 def test_pem_download_of_an_unknown_certificate_is_404(admin_client):
@@ -372,6 +423,99 @@ def test_revoke_needs_a_valid_reason(admin_client, certificate):
     assert not CertificateEvent.objects.filter(kind="revoked").exists()
 
 
+def flashed(response):
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        "%C2%B2",  # "²": str.isdigit() says yes, int() says no
+        "%EF%BC%91",  # a full-width "１"
+        "%D9%A1",  # an Arabic-Indic "١"
+        "1,x", "1,,2", "1,", "-1", "+1", "1%202", "0x1f",
+        "9" * 19,  # beyond a 64-bit key
+    ],
+)
+def test_revoke_link_with_malformed_ids_is_refused(officer, certificate, ids,
+                                                   django_capture_on_commit_callbacks):
+    client, _user = officer
+    url = f"{REVOKE_MANY}?ids={certificate.pk},{ids}"
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == CHANGELIST
+    assert flashed(response) == ["폐기할 인증서 번호가 올바르지 않습니다."]
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(url, {"reason": "key_compromise", "note": "x", "confirm": "on"})
+    assert posted.status_code == 302 and posted["Location"] == CHANGELIST
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.ACTIVE
+
+
+def test_revoke_link_for_an_out_of_range_key_is_refused(officer):
+    client, _user = officer
+    url = reverse("admin:certificates_certificate_revoke", args=[10**19])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == CHANGELIST
+
+
+def test_revoke_link_without_ids_offers_nothing(officer, certificate):
+    client, _user = officer
+    response = client.get(REVOKE_MANY)
+    assert response.status_code == 200 and response.context["targets"] == []
+
+
+def test_revoke_batch_limit_comes_from_settings(officer, customer_factory, settings):
+    settings.REVOKE_BATCH_LIMIT = 2
+    first, second, third = (issue(customer_factory()) for _ in range(3))
+    client, _user = officer
+    response = client.post(CHANGELIST, {"action": "revoke_selected", "index": 0,
+                                        "_selected_action": [first.pk, second.pk, third.pk]},
+                           follow=True)
+    assert response.redirect_chain[-1][0].startswith(CHANGELIST)
+    assert "한 번에 2개까지 폐기할 수 있습니다." in page(response)
+    # A hand-made link with more ids than the limit is refused the same way.
+    response = client.get(f"{REVOKE_MANY}?ids={first.pk},{second.pk},{third.pk}")
+    assert response.status_code == 302 and response["Location"] == CHANGELIST
+    assert flashed(response) == ["한 번에 2개까지 폐기할 수 있습니다. 선택 범위를 줄여 주세요."]
+    # Within the limit the form opens.
+    response = client.post(CHANGELIST, {"action": "revoke_selected", "index": 0,
+                                        "_selected_action": [first.pk, second.pk]})
+    assert response.status_code == 302 and response["Location"].startswith(REVOKE_MANY)
+    assert client.get(response["Location"]).status_code == 200
+
+
+# -- Masking: every name, every route -----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("SMITH, JOHN", "S*********N"),
+        ("KIM+LEE", "K*****E"),
+        ("BACK\\SLASH", "B********H"),
+        ("A=B C", "A***C"),
+        ("홍길동", "홍*동"),
+        ('O"NEIL; <J>', "O*********>"),
+    ],
+)
+def test_names_with_special_characters_are_masked_in_list_and_detail(admin_client, reviewer,
+                                                                     customer_factory, name,
+                                                                     masked):
+    certificate = issue(customer_factory(name=name))
+    subject = pki.load_certificate(bytes(certificate.der)).subject
+    [common_name] = subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert common_name.value.startswith(f"{name}()")  # the certificate does carry the name
+    reviewer_client, _user = reviewer
+    for client in (admin_client, reviewer_client):
+        for response in (client.get(CHANGELIST), client.get(change_url(certificate))):
+            assert response.status_code == 200
+            body = page(response)
+            assert name not in body
+            for word in name.replace(",", " ").replace("+", " ").split():
+                if len(word) > 1:
+                    assert word not in body, word
+            assert masked in body
+
+
 # -- Staff groups and permissions -------------------------------------------------------------------------
 
 def test_the_data_migration_creates_both_groups():
@@ -392,9 +536,7 @@ def test_reviewer_sees_the_list_and_the_detail(reviewer, certificate):
     detail = client.get(change_url(certificate))
     assert detail.status_code == 200
     assert pki.fingerprint_sha256(pki.load_certificate(bytes(certificate.der))) in page(detail)
-    assert client.get(
-        reverse("admin:certificates_certificate_pem", args=[certificate.pk])
-    ).status_code == 200
+    assert client.get(pem_url(certificate)).status_code == 403
 
 
 def test_reviewer_cannot_revoke(reviewer, certificate, django_capture_on_commit_callbacks):

@@ -33,6 +33,41 @@ def test_changelist_and_search(admin_client, records, model):
     assert admin_client.get(add).status_code == 403
 
 
+@pytest.fixture
+def challenge_for_customer(committed, settings, clock, customer):
+    settings.SMS_BACKEND = SIMULATED
+    return committed(sms_send, phone=customer.phone, purpose="issue.sms", customer=customer)
+
+
+def staff_client(client, group):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("staff", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(("group", "may_search_phone"),
+                         [(None, True), ("인증서 관리자", True), ("인증서 검토자", False)])
+def test_challenge_search_by_role(client, admin_client, challenge_for_customer, group,
+                                  may_search_phone):
+    """A reviewer sees the phone masked, so searching by it would confirm a guessed number."""
+    client = staff_client(client, group) if group else admin_client
+    url = reverse("admin:verification_challenge_changelist")
+
+    def found(term):
+        response = client.get(url, {"q": term})
+        assert response.status_code == 200
+        return [c.pk for c in response.context["cl"].result_list]
+
+    assert found("hong") == [challenge_for_customer.pk]  # the user ID, shown in full everywhere
+    for term in ["010-1234-5678", "01012345678", "+821012345678"]:
+        assert found(term) == ([challenge_for_customer.pk] if may_search_phone else []), term
+    for term in ["010-1234", "+8210123456", "hon", "1234"]:
+        assert found(term) == [], term
+
+
 def test_challenge_page_shows_no_code_hmac(admin_client, records):
     sms, _ = records
     response = admin_client.get(reverse("admin:verification_challenge_change", args=[sms.pk]))
