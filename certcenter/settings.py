@@ -183,6 +183,7 @@ LOGGING = {
 # --- CertCenter ------------------------------------------------------------------------------
 BANK_NAME = env.str("BANK_NAME", default="KB국민은행")
 BANK_CODE = env.str("BANK_CODE", default="004")
+BANK_CALL_CENTER = env.str("BANK_CALL_CENTER", default="1588-9999")  # named in fraud notices
 CERTIFICATE_ORGANIZATION = env.str("CERTIFICATE_ORGANIZATION", default="CertCenter Sim")
 # Where the app is reachable from outside; used in certificates' CRL and AIA URLs.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

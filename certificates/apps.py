@@ -7,3 +7,8 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from certificates import receivers  # noqa: F401  (connects the audit-trail receivers)
+        from certificates.wizard.steps import ARS_PURPOSE, PURPOSE_LABEL, SMS_PURPOSE
+        from verification.purposes import purpose_register
+
+        purpose_register(ARS_PURPOSE, PURPOSE_LABEL)
+        purpose_register(SMS_PURPOSE, PURPOSE_LABEL)

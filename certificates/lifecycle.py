@@ -17,8 +17,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from accounts.models import Customer
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
+from certificates import notices
 from certificates.models import Certificate, CertificateEvent
 from certificates.signals import post_transition, pre_transition
 from verification.services import sms_notify_many
@@ -123,11 +125,22 @@ def certificate_activate(
     reissue_label: str = "",
 ) -> Certificate:
     """A planned (pending) certificate, now signed, becomes the customer's active one."""
+    moment = clock_now()
     _apply(ACTIVATE, [certificate.pk], der=der, actor=Actor.CUSTOMER, client_ip=client_ip,
+           moment=moment,
            events=[EventRow(certificate.pk, certificate.customer_id, reissue_label,
                             kind=Kind.REISSUED if reissue_label else None)])
+    _notify([certificate.customer_id], what=notices.REISSUED if reissue_label else notices.ISSUED,
+            at=moment)
     certificate.der, certificate.status = der, ACTIVATE.target
     return certificate
+
+
+def _notify(customer_ids: Iterable[int], *, what: str, at: datetime) -> None:
+    """One notice per customer, to the phone on record, once the transaction commits."""
+    text = notices.notice_text(what=what, at=at)
+    phones = Customer.objects.filter(pk__in=set(customer_ids)).values_list("phone", flat=True)
+    sms_notify_many(messages=[(phone, text) for phone in phones])
 
 
 def certificate_fail(*, certificate: Certificate, reason: str, client_ip: str | None = None) -> None:
@@ -161,13 +174,15 @@ def certificates_revoke(
     note: str = "",
     replaced_by: Certificate | None = None,
     event_reason: str | None = None,
+    notify: bool = True,
 ) -> list[Certificate]:
     """Revoke certificates (staff, customer or reissue) in one transaction, with one new CRL.
 
     ``reason`` is an RFC 5280 reason (``Certificate.RevocationReason``). A certificate already
     revoked or expired is left as it is; the ones revoked are returned, with any still-valid
     earlier certificate over the same key. The audit rows say the reason and the note, or
-    ``event_reason`` when given (a reissue names the customer's own reason).
+    ``event_reason`` when given (a reissue names the customer's own reason). Each customer gets
+    one notice, unless ``notify`` is off (a reissue sends its own).
     """
     moment = clock_now()
     label = event_reason or " ".join(
@@ -184,6 +199,8 @@ def certificates_revoke(
            client_ip=client_ip, moment=moment,
            events=[EventRow(c.pk, c.customer_id, label) for c in revoked],
            revocation_reason=reason, revoked_at=moment, replaced_by=replaced_by)
+    if notify:
+        _notify([c.customer_id for c in revoked], what=notices.REVOKED, at=moment)
     for each in revoked:
         each.status, each.revocation_reason, each.revoked_at = REVOKE.target, reason, moment
         each.replaced_by = replaced_by

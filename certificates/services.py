@@ -179,7 +179,7 @@ def _activate(*, certificate: Certificate, der: bytes, reissue_reason: str | Non
                 certificates=[old],
                 reason=REVOCATION_REASON_FOR_REISSUE[ReissueReason(reissue_reason)],
                 actor=CertificateEvent.Actor.CUSTOMER, client_ip=client_ip,
-                replaced_by=certificate, event_reason=f"재발급: {label}",
+                replaced_by=certificate, event_reason=f"재발급: {label}", notify=False,
             )
         lifecycle.certificate_activate(certificate=certificate, der=der, client_ip=client_ip,
                                        reissue_label=label)

@@ -30,6 +30,7 @@ from verification.backends import get_ars_backend, get_sms_backend
 from verification.codes import default_code_generator as codes
 from verification.models import Challenge, PhoneLock
 from verification.outcomes import Outcome, outcome_message
+from verification.purposes import purpose_label
 from verification.selectors import parse_challenge_id, send_throttle
 
 logger = logging.getLogger(__name__)
@@ -81,17 +82,27 @@ def ars_display_code(challenge: Challenge) -> str:
     return codes.ars_digits(challenge.pk)
 
 
-def sms_text(*, code: str, ttl: int) -> str:
-    return _("[%(bank)s] 인증번호 [%(code)s]를 입력해 주세요. (%(validity)s 이내)") % {
+def sms_text(*, code: str, ttl: int, purpose: str) -> str:
+    """The code's text names what it is for and warns against passing it on (phishing, 보이스피싱)."""
+    return _(
+        "[%(bank)s] %(purpose)s 인증번호 [%(code)s] (%(validity)s 이내 입력). "
+        "타인에게 절대 알려주지 마세요. 본인이 요청하지 않았다면 입력하지 마세요."
+    ) % {
         "bank": settings.BANK_NAME,
+        "purpose": purpose_label(purpose),
         "code": code,
         "validity": duration_text(ttl),
     }
 
 
-def ars_prompt() -> str:
-    return _("[%(bank)s] 본인 확인 전화입니다. %(prompt)s.") % {
+def ars_prompt(*, purpose: str) -> str:
+    """What the caller hears: what the call is for, then the prompt, then the warning."""
+    return _(
+        "[%(bank)s] %(purpose)s 본인 확인 전화입니다. %(prompt)s. 다른 사람이 알려준 숫자는 절대 "
+        "입력하지 마세요. 본인이 요청하지 않았다면 전화를 끊어 주세요."
+    ) % {
         "bank": settings.BANK_NAME,
+        "purpose": purpose_label(purpose),
         "prompt": ARS_PROMPT,
     }
 
@@ -172,7 +183,7 @@ def sms_send(
             max_attempts=settings.SMS_MAX_ATTEMPTS,
             at=at,
         )
-        text = sms_text(code=code, ttl=ttl)
+        text = sms_text(code=code, ttl=ttl, purpose=purpose)
 
         def deliver_sms():
             get_sms_backend().send_sms(phone=phone, text=text)
@@ -205,7 +216,7 @@ def ars_call_start(
             max_attempts=settings.ARS_MAX_ATTEMPTS,
             at=at,
         )
-        prompt = ars_prompt()
+        prompt = ars_prompt(purpose=purpose)
 
         def place_call():
             get_ars_backend().place_call(phone=phone, challenge_id=challenge_id, prompt=prompt)

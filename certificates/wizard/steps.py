@@ -12,6 +12,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 ISSUE, REISSUE = "issue", "reissue"
+# What the wizard's ARS call and SMS code are for (verification names them to the customer).
+ARS_PURPOSE = "issuance.ars"
+SMS_PURPOSE = "issuance.sms"
+PURPOSE_LABEL = _("금융인증서 발급/재발급")
 
 
 def certificate_brand() -> str:

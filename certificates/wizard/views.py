@@ -30,9 +30,11 @@ from certificates.wizard import forms
 from certificates.wizard.flow import FINISHED_KEY, Flow, flow_clear
 from certificates.wizard.guard import StepView
 from certificates.wizard.steps import (
+    ARS_PURPOSE,
     FINAL,
     ISSUE,
     REISSUE,
+    SMS_PURPOSE,
     certificate_brand,
     step_indicator,
     steps_for,
@@ -45,8 +47,6 @@ from verification.session import remember_challenge
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
 PENDING_PATIENCE = timedelta(minutes=2)
 logger = logging.getLogger(__name__)
-ARS_PURPOSE = "issuance.ars"
-SMS_PURPOSE = "issuance.sms"
 
 
 class TermsView(StepView):

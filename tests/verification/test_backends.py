@@ -61,10 +61,11 @@ def test_console_writes_to_stdout(committed, settings, capsys):
     committed(sms_send, phone=PHONE, purpose="issue.sms")
     call = committed(ars_call_start, phone=PHONE, purpose="issue.ars")
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("[SMS → 010-1234-5678] [KB국민은행] 인증번호 [")
+    assert lines[0].startswith("[SMS → 010-1234-5678] [KB국민은행] 본인 확인 인증번호 [")
     code_in(lines[0])
     assert lines[1].startswith(f"[ARS 전화 → 010-1234-5678] ({call.pk}) ")
     assert "화면에 표시된 숫자 두 자리를 입력하세요" in lines[1]
+    assert "다른 사람이 알려준 숫자는 절대 입력하지 마세요" in lines[1]
 
 
 def test_console_takes_a_stream():

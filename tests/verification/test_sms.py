@@ -23,7 +23,10 @@ def test_send_delivers_a_six_digit_code_in_the_bank_style(committed, outbox, cus
     assert len(outbox) == 1
     assert outbox[0].kind == "sms"
     assert outbox[0].phone == PHONE
-    assert outbox[0].body == f"[KB국민은행] 인증번호 [{code}]를 입력해 주세요. (3분 이내)"
+    assert outbox[0].body == (
+        f"[KB국민은행] 본인 확인 인증번호 [{code}] (3분 이내 입력). 타인에게 절대 알려주지 마세요. "
+        "본인이 요청하지 않았다면 입력하지 마세요."
+    )
     challenge.refresh_from_db()
     assert challenge.channel == Challenge.Channel.SMS
     assert challenge.status == Challenge.Status.PENDING
@@ -38,7 +41,17 @@ def test_send_delivers_a_six_digit_code_in_the_bank_style(committed, outbox, cus
 def test_message_states_the_validity_from_the_setting(committed, outbox, settings):
     settings.SMS_CODE_TTL = 300
     send(committed, outbox)
-    assert outbox[-1].body.endswith("(5분 이내)")
+    assert "(5분 이내 입력)" in outbox[-1].body
+
+
+def test_code_text_names_its_registered_purpose_and_warns(committed, outbox):
+    from verification.purposes import purpose_register
+
+    purpose_register("test.transfer", "이체 승인")
+    send(committed, outbox, purpose="test.transfer")
+    body = outbox[-1].body
+    assert body.startswith("[KB국민은행] 이체 승인 인증번호 [")
+    assert "타인에게 절대 알려주지 마세요" in body
 
 
 def test_code_comes_from_secrets(committed, outbox, monkeypatch):
