@@ -5,6 +5,7 @@ names it. ``make run`` writes a development ``.env`` with fresh secrets (``pytho
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,13 +41,17 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "certcenter.apps.StaffAdminConfig",  # django.contrib.admin with the staff sign-in site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "certcenter.apps.CertCenterConfig",
     "accounts",
     "verification",
     "certificates",
@@ -62,8 +67,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into the page
 ]
 
 ROOT_URLCONF = "certcenter.urls"
@@ -142,6 +149,11 @@ PERMISSIONS_POLICY = {
     )
 }
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,7 +189,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes.apps: its start-up banner would open every management command's output.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
 # --- CertCenter ------------------------------------------------------------------------------
@@ -216,3 +229,17 @@ CA_DIR = Path(env.str("CA_DIR", default=str(BASE_DIR / "var" / "ca")))
 PIN_MAX_FAILURES = env.int("PIN_MAX_FAILURES", default=5)
 PIN_SCRYPT_N = env.int("PIN_SCRYPT_N", default=2**14)
 FLOW_IDLE_TIMEOUT = env.int("FLOW_IDLE_TIMEOUT", default=600)
+
+# Staff sign-in to admin (README "Staff login"): django-axes locks a user name, and separately a client
+# IP, after AXES_FAILURE_LIMIT failures; counters live in the database, so every app server agrees.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "certcenter.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "certcenter.staff.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in stored form data
+# A TOTP code besides the password (django-otp); off with DEBUG so `make run` lets a new user straight in.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "CertCenter"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the secret is shown once, by `staff_enrol_totp`, never in admin

@@ -437,7 +437,9 @@ def worker_admin(count: str) -> None:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
+    from django_otp import DEVICE_ID_SESSION_KEY
 
+    from certcenter.services import staff_totp_enrol
     from certificates.models import Certificate
 
     rows = int(count)
@@ -494,6 +496,10 @@ def worker_admin(count: str) -> None:
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "x")
     client = Client()
     client.force_login(user)
+    # DEBUG is off, so admin wants a TOTP-verified session (README "Staff login"), as in production.
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = staff_totp_enrol(user=user).persistent_id
+    session.save()
     changelist = reverse("admin:certificates_certificate_changelist")
     pages = {
         "first_page": changelist,

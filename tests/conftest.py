@@ -48,3 +48,15 @@ def simulated_ca(tmp_path_factory):
     settings.CA_DIR = directory
     clear_ca_cache()
     return ca_create(directory=directory)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def staff_otp_off():
+    """Admin tests sign staff in with ``force_login``; the second factor is tested on its own.
+
+    ``STAFF_OTP_REQUIRED`` follows DEBUG (so a local .env would decide); tests/test_staff_login.py
+    turns it on where the TOTP code is the subject.
+    """
+    from django.conf import settings
+
+    settings.STAFF_OTP_REQUIRED = False

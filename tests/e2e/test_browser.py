@@ -138,7 +138,7 @@ def newest_sms_code(handset: Page, expected_count: int) -> str:
     handset.reload()
     expect(sms_inbox(handset)).to_have_count(expected_count)
     newest = sms_inbox(handset).first
-    expect(newest).to_have_text(re.compile(r"^\[KB국민은행\] 인증번호 \[\d{6}\]를 입력해 주세요"))
+    expect(newest).to_have_text(re.compile(r"^\[KB국민은행\] 금융인증서 발급/재발급 인증번호 \[\d{6}\]"))
     match = re.search(r"인증번호 \[(\d{6})\]", newest.text_content() or "")
     assert match, newest.text_content()
     return match.group(1)
