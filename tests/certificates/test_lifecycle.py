@@ -130,3 +130,62 @@ def test_no_status_is_written_outside_the_lifecycle():
         for match in re.finditer(r"\.update\([^)]*status=|\.status = ", text):
             offenders.append(f"{path.name}: {match.group(0)}")
     assert offenders == []
+
+
+# -- Notices that stop fraud (the customer learns of every change made in their name) ------------
+
+def _notices(outbox):
+    return [d.body for d in outbox if d.kind == "sms" and "본인이 아닌 경우" in d.body]
+
+
+def test_issue_reissue_and_revocation_each_send_one_notice(
+    customer, locmem_channels, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
+    [issued] = _notices(locmem_channels)
+    assert issued.startswith("[KB국민은행] ")
+    assert "금융인증서가 발급되었습니다." in issued
+    assert "본인이 아닌 경우 즉시 고객센터(1588-9999)로 신고해 주세요." in issued
+    assert first.serial not in issued and customer.name not in issued
+
+    locmem_channels.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_issue(customer=customer, pin="246802", flow_id=uuid.uuid4().hex,
+                          reissue_reason="lost")
+    [reissued] = _notices(locmem_channels)  # one notice, not one for the revocation as well
+    assert "재발급되었고 이전 인증서는 폐기되었습니다" in reissued
+
+    locmem_channels.clear()
+    current = Certificate.objects.current().get(customer=customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.certificate_revoke(certificate=current, reason="key_compromise", actor="staff")
+    [revoked] = _notices(locmem_channels)
+    assert "금융인증서가 폐기되었습니다." in revoked
+    assert [d.phone for d in locmem_channels] == ["+821012345678"]
+
+
+def test_notice_states_when_in_seoul_time(customer, locmem_channels, django_capture_on_commit_callbacks):
+    import time_machine
+
+    with time_machine.travel("2026-12-01T15:30:00+00:00", tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
+        certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
+    assert "2026.12.02 00:30" in _notices(locmem_channels)[0]
+
+
+def test_a_failed_revocation_sends_no_notice(certificate, locmem_channels,
+                                             django_capture_on_commit_callbacks):
+    locmem_channels.clear()
+
+    def refuse(sender, **kwargs):
+        raise PermissionError
+
+    pre_transition.connect(refuse)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionError):
+            lifecycle.certificate_revoke(certificate=certificate, reason="key_compromise",
+                                         actor="staff")
+    finally:
+        pre_transition.disconnect(refuse)
+    assert _notices(locmem_channels) == []
