@@ -10,6 +10,9 @@ from certificates.ca import load_issuing_ca
 from certificates.models import Certificate, RevocationList
 
 CRL_VALIDITY = timedelta(days=7)
+# Signed CRLs kept besides the newest (a client may still be fetching the previous one); older ones
+# are deleted as each new one is stored, so the table does not grow with every revocation.
+CRL_KEEP = 3
 
 
 def crl_publish() -> RevocationList:
@@ -38,6 +41,8 @@ def crl_publish() -> RevocationList:
         )
         crl_row.der = pki.crl_der(crl)
         crl_row.save(update_fields=["der"])
+        stale = RevocationList.objects.filter(pk__lt=crl_row.pk).order_by("-pk")[CRL_KEEP - 1:]
+        RevocationList.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
     return crl_row
 
 

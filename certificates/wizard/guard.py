@@ -2,9 +2,16 @@
 
 So steps cannot be skipped or replayed; an idle flow ends; a step that proves identity further
 cycles the session key when it is passed. Every step view derives from ``StepView``.
+
+Nothing is stored on the server for an anonymous visitor: agreeing to the terms gives a signed,
+short-lived *terms pass* that rides in the identification page's URL, and the flow (the session row)
+begins only when identification succeeds. Posting the terms page a thousand times writes nothing.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.core import signing
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -13,12 +20,42 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Customer
+from certcenter.clock import now
 from certificates.wizard.flow import Flow, flow_clear, flow_load, flow_save
 from certificates.wizard.steps import FIRST, certificate_brand, step_get, step_indicator
+
+TERMS_PASS_PARAMETER = "terms"
+_TERMS_PASS_SALT = "certcenter.wizard.terms"
 
 
 def step_url(step: str) -> str:
     return reverse(f"certificates:{step}")
+
+
+def terms_pass_url(*, marketing_consent: bool) -> str:
+    """The identification page's URL carrying the customer's agreement to the terms."""
+    token = signing.dumps({"marketing": marketing_consent, "at": now().timestamp()},
+                          salt=_TERMS_PASS_SALT, compress=True)
+    return f"{step_url('identify')}?{urlencode({TERMS_PASS_PARAMETER: token})}"
+
+
+class TermsPassExpired(Exception):
+    """The agreement is older than the idle timeout: like an idle flow, it has ended."""
+
+
+def terms_pass_read(request) -> dict | None:
+    """The agreement in this request if it is genuine (None if absent or forged)."""
+    token = request.GET.get(TERMS_PASS_PARAMETER, "")
+    if not token:
+        return None
+    try:
+        terms = signing.loads(token, salt=_TERMS_PASS_SALT)
+    except signing.BadSignature:
+        return None
+    # On the one clock, to the microsecond, like Flow.is_idle.
+    if now().timestamp() - terms["at"] > settings.FLOW_IDLE_TIMEOUT:
+        raise TermsPassExpired
+    return terms
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -28,13 +65,23 @@ class StepView(View):
     step: str
     template_name: str
     flow: Flow | None = None
+    # A step an anonymous visitor may reach with a terms pass (and no flow yet).
+    accepts_terms_pass = False
+    terms: dict | None = None
 
     def dispatch(self, request, *args, **kwargs):
         flow = flow_load(request)
         if flow is not None and flow.is_idle():
             flow_clear(request)
-            return redirect("certificates:timeout")
-        if flow is None and self.step != FIRST:
+            if self.step != FIRST:
+                return redirect("certificates:timeout")
+            flow = None  # starting over is what the timeout page offers
+        if flow is None and self.accepts_terms_pass:
+            try:
+                self.terms = terms_pass_read(request)
+            except TermsPassExpired:
+                return redirect("certificates:timeout")
+        if flow is None and self.step != FIRST and self.terms is None:
             return redirect("certificates:terms")
         if flow is not None:
             if flow.current_step != self.step:
@@ -65,12 +112,20 @@ class StepView(View):
         self.save_flow()
         return redirect(step_url(self.step))
 
+    def begin_flow(self) -> Flow:
+        """The flow starts once the customer is identified, with the terms they agreed to."""
+        self.flow = Flow.new()
+        self.flow.set("marketing_consent", bool(self.terms and self.terms.get("marketing")))
+        self.flow.complete(FIRST)
+        return self.flow
+
     def render_step(self, **context):
         flow = self.flow or Flow.new()
+        done = flow.done_steps | ({FIRST} if self.terms is not None else set())
         context.update(
-            step_indicator(kind=flow.kind, current=self.step, done=flow.done_steps),
+            step_indicator(kind=flow.kind, current=self.step, done=done),
             flow_kind=flow.kind,
-            idle_seconds=settings.FLOW_IDLE_TIMEOUT if self.flow else None,
+            idle_seconds=settings.FLOW_IDLE_TIMEOUT if self.flow or self.terms else None,
             idle_minutes=settings.FLOW_IDLE_TIMEOUT // 60,
             certificate_brand=certificate_brand(),
         )

@@ -27,8 +27,8 @@ from certificates.display import format_serial, mask_subject
 from certificates.models import Certificate, ReissueReason
 from certificates.services import CertificateExists, certificate_issue
 from certificates.wizard import forms
-from certificates.wizard.flow import FINISHED_KEY, Flow, flow_clear
-from certificates.wizard.guard import StepView
+from certificates.wizard.flow import FINISHED_KEY, flow_clear
+from certificates.wizard.guard import StepView, terms_pass_url
 from certificates.wizard.steps import (
     ARS_PURPOSE,
     FINAL,
@@ -60,15 +60,15 @@ class TermsView(StepView):
         form = forms.TermsForm(request.POST)
         if not form.is_valid():
             return self.render_step(form=form)
-        self.flow = Flow.new()
-        self.flow.set("marketing_consent", form.cleaned_data["terms_marketing"])
-        return self.advance()
+        # No session yet: the agreement travels with the next page (see guard.terms_pass_url).
+        return redirect(terms_pass_url(marketing_consent=form.cleaned_data["terms_marketing"]))
 
 
 @method_decorator(sensitive_post_parameters("rrn_front", "rrn_back"), name="dispatch")
 class IdentifyView(StepView):
     step = "identify"
     template_name = "certificates/wizard/identify.html"
+    accepts_terms_pass = True
 
     def get(self, request):
         return self.render_identify(forms.IdentifyForm(request))
@@ -77,6 +77,8 @@ class IdentifyView(StepView):
         form = forms.IdentifyForm(request, request.POST)
         if form.is_valid():
             customer = form.get_customer()
+            if self.flow is None:
+                self.begin_flow()
             self.flow.set("customer", customer.pk)
             if selectors.certificate_current(customer_id=customer.pk) is not None:
                 self.flow.set("kind", REISSUE)
@@ -411,6 +413,6 @@ def cancel(request):
 
 
 def timeout(request):
-    flow_clear(request)  # the page's own "처음부터 다시" must not land here again
+    # Only says so: the guard ends an idle flow, and a GET (a link from anywhere) changes nothing.
     return render(request, "certificates/wizard/timeout.html",
                   {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60}, status=200)

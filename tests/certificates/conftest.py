@@ -32,7 +32,11 @@ class Wizard:
         self.customer = customer
         self.rrn = rrn
 
+    terms_pass_url = None  # where the terms page sent us: identification carries the agreement
+
     def url(self, step):
+        if step == "identify" and self.terms_pass_url:
+            return self.terms_pass_url
         return reverse(f"certificates:{step}")
 
     def get(self, step):
@@ -42,8 +46,11 @@ class Wizard:
         with self.capture(execute=True):
             return self.client.post(self.url(step), data)
 
-    def terms(self):
-        return self.post("terms", {"agree_all": "on"})
+    def terms(self, **data):
+        response = self.post("terms", data or {"agree_all": "on"})
+        if response.status_code == 302:
+            self.terms_pass_url = response["Location"]
+        return response
 
     def identify(self, user_id=None, rrn=None):
         front, back = (rrn or self.rrn).split("-")

@@ -247,3 +247,18 @@ def test_a_raised_kdf_cost_reseals_the_key_on_the_next_right_pin(customer, setti
     certificate.sealed_key.refresh_from_db()
     assert keyseal.kdf_parameters(bytes(certificate.sealed_key.sealed_private_key))["n"] == 2**14
     assert certificate_unlock_key(certificate=certificate, pin=PIN)  # same PIN, same key
+
+
+def test_only_the_newest_few_crls_are_kept(customer_factory, django_capture_on_commit_callbacks):
+    from certificates.models import RevocationList
+    from certificates.publication import CRL_KEEP, crl_publish
+
+    for _ in range(10):
+        crl_publish()
+    kept = list(RevocationList.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(kept) == CRL_KEEP
+    newest = RevocationList.objects.order_by("-pk").first()
+    # The CRL number keeps counting: a relying party must see it grow.
+    crl = x509.load_der_x509_crl(bytes(newest.der))
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == newest.pk
+    assert kept[-1] == newest.pk

@@ -180,10 +180,37 @@ def test_without_a_flow_every_step_redirects_to_the_terms(client, step):
     assert client.post(url(step), {})["Location"] == url("terms")
 
 
-@pytest.mark.parametrize("step", ["terms", "reissue", "ars", "extra", "sms", "pin"])
+@pytest.mark.parametrize("step", ["terms", "identify", "reissue", "extra", "sms", "pin"])
 def test_any_other_step_redirects_to_the_current_one(wizard, step):
+    wizard.until("ars")
+    assert wizard.get(step)["Location"] == url("ars")
+
+
+@pytest.mark.parametrize("step", ["reissue", "ars", "extra", "sms", "pin"])
+def test_the_terms_pass_opens_identification_only(wizard, step):
     wizard.terms()
-    assert wizard.get(step)["Location"] == url("identify")
+    assert wizard.get("identify").status_code == 200
+    assert wizard.client.get(url(step) + "?" + wizard.terms_pass_url.split("?")[1])["Location"] \
+        == url("terms")
+
+
+def test_a_forged_terms_pass_is_refused(client):
+    response = client.get(url("identify") + "?terms=eyJtYXJrZXRpbmciOnRydWV9:forged")
+    assert response["Location"] == url("terms")
+
+
+def test_terms_and_failed_identification_store_nothing_on_the_server(client, wizard, settings):
+    """Anonymous posts must not fill the session table (100 posts → 100 rows before)."""
+    from django.contrib.sessions.models import Session
+
+    for _ in range(50):
+        client.cookies.clear()
+        assert wizard.terms()["Location"].startswith(url("identify") + "?terms=")
+    for _ in range(settings.LOOKUP_MAX_FAILURES - 1):
+        assert wizard.identify(user_id="nobody").status_code == 200
+    assert Session.objects.count() == 0
+    assert wizard.identify().status_code == 302  # identification begins the flow
+    assert Session.objects.count() == 1
 
 
 def test_a_finished_step_cannot_be_replayed(wizard):
@@ -256,7 +283,25 @@ def test_one_second_past_the_idle_timeout_starts_over(wizard, settings):
         page = wizard.client.get(url("timeout"))
         assert "입력 시간이 초과되었습니다" in page.content.decode()
         assert SESSION_KEY not in wizard.client.session
-        assert wizard.get("identify")["Location"] == url("terms")
+        # The expired agreement keeps saying so; the terms page starts over.
+        assert wizard.get("identify")["Location"] == url("timeout")
+        assert wizard.get("terms").status_code == 200
+
+
+@pytest.mark.parametrize(("extra_seconds", "expected"), [(0, 200), (1, "timeout")])
+def test_a_flow_survives_exactly_the_idle_timeout_and_no_more(wizard, settings, extra_seconds,
+                                                              expected):
+    wizard.until("ars")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        wizard.get("ars")  # touched now
+        clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + extra_seconds))
+        response = wizard.get("ars")
+        if expected == 200:
+            assert response.status_code == 200
+        else:
+            assert response["Location"] == url("timeout")
+            assert SESSION_KEY not in wizard.client.session
 
 
 def test_cancel_clears_the_flow(wizard):
@@ -277,9 +322,8 @@ def test_terms_must_be_accepted(wizard):
 
 
 def test_terms_each_required_item_without_agree_all(wizard):
-    response = wizard.post("terms", {"terms_service": "on", "terms_privacy": "on",
-                                     "terms_unique_id": "on"})
-    assert response["Location"] == url("identify")
+    response = wizard.terms(terms_service="on", terms_privacy="on", terms_unique_id="on")
+    assert response["Location"].startswith(url("identify") + "?terms=")
 
 
 @pytest.mark.parametrize(
@@ -532,7 +576,7 @@ def test_a_signing_failure_is_a_message_and_the_customer_can_retry(wizard, custo
     assert Certificate.objects.filter(customer=customer, status="failed").count() == 1
 
 
-def test_the_timeout_page_itself_ends_the_flow(wizard, settings):
+def test_after_the_timeout_page_starting_over_works(wizard, settings):
     """The page's script sends an idle customer straight to /timeout/; 처음부터 다시 then works."""
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
@@ -540,6 +584,15 @@ def test_the_timeout_page_itself_ends_the_flow(wizard, settings):
         clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + 1))
         assert wizard.client.get(url("timeout")).status_code == 200
         assert wizard.get("terms").status_code == 200
+        assert SESSION_KEY not in wizard.client.session
+
+
+def test_a_get_of_the_timeout_page_does_not_end_a_live_flow(wizard):
+    """A link from another site must not reset a customer's wizard: state changes only on POST."""
+    wizard.until("ars")
+    assert wizard.client.get(url("timeout")).status_code == 200
+    assert wizard.get("ars").status_code == 200
+    assert wizard.client.session[SESSION_KEY]["customer"]
 
 
 def test_countdowns_are_rendered_as_time_left(wizard, settings):
@@ -625,7 +678,7 @@ def test_the_optional_marketing_consent_is_recorded_with_the_certificate(wizard,
     terms = {"terms_service": "on", "terms_privacy": "on", "terms_unique_id": "on"}
     if agreed:
         terms["terms_marketing"] = "on"
-    wizard.post("terms", terms)
+    wizard.terms(**terms)
     wizard.identify()
     wizard.ars()
     wizard.extra()

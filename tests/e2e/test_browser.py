@@ -43,7 +43,7 @@ def shoot(page: Page, directory: Path, name: str) -> None:
 
 
 def expect_step(page: Page, title: str, url_part: str) -> None:
-    page.wait_for_url(re.compile(re.escape(url_part) + r"$"))
+    page.wait_for_url(re.compile(re.escape(url_part) + r"(\?.*)?$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     expect(page).to_have_title(re.compile(re.escape(title)))
     # The step indicator, e.g. "3 / 7 ARS 인증".
