@@ -23,6 +23,7 @@ from certcenter.clock import now
 from certcenter.durations import duration_text, remaining
 from certcenter.http import client_ip
 from certificates import pki, selectors
+from certificates.audit import verification_failure_record
 from certificates.display import format_serial, mask_subject
 from certificates.models import Certificate, ReissueReason
 from certificates.services import CertificateExists, certificate_issue
@@ -46,6 +47,7 @@ from verification.session import remember_challenge
 
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
 PENDING_PATIENCE = timedelta(minutes=2)
+SAME_PIN_MAX_REFUSALS = 2
 logger = logging.getLogger(__name__)
 
 
@@ -300,6 +302,8 @@ class PinView(StepView):
             certificate = self.issue(form)
             if certificate is not None:
                 return self.finish(certificate)
+            if form.has_error("pin", "same_as_previous") and self.same_pin_refused():
+                return redirect("certificates:terms")
         form.data = form.data.copy()
         form.data["pin"] = form.data["pin_confirm"] = ""
         return self.render_step(form=form)
@@ -325,6 +329,24 @@ class PinView(StepView):
             form.add_error(None, ValidationError(form.error_messages["unavailable"],
                                                  code="unavailable"))
         return None
+
+    def same_pin_refused(self) -> bool:
+        """Count a "same as the old PIN" answer; True once the flow had to end because of it.
+
+        Each such answer tells whether a guess is the old PIN (an oracle costing no wrong-PIN
+        count), so a flow gets at most ``SAME_PIN_MAX_REFUSALS`` of them.
+        """
+        refusals = self.flow.get("same_pin_refusals", 0) + 1
+        self.flow.set("same_pin_refusals", refusals)
+        self.save_flow()
+        if refusals < SAME_PIN_MAX_REFUSALS:
+            return False
+        verification_failure_record(customer=self.customer, client_ip=client_ip(self.request),
+                                    reason="재발급 비밀번호: 이전 비밀번호와 같은 비밀번호 반복")
+        flow_clear(self.request)
+        messages.error(self.request, _("이전 인증서와 같은 비밀번호를 여러 번 입력하여 발급 절차를 "
+                                       "종료했습니다. 처음부터 다시 진행해 주세요."))
+        return True
 
     def finish(self, certificate: Certificate):
         customer_set_marketing_consent(customer=certificate.customer,

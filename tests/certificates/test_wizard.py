@@ -171,6 +171,25 @@ def test_reissue_refuses_the_previous_pin(wizard_factory, customer, no_sms_coold
     assert Certificate.objects.filter(customer=customer).count() == 1
 
 
+def test_the_previous_pin_answer_is_given_at_most_twice_per_flow(wizard_factory, customer,
+                                                                   no_sms_cooldown):
+    """"Same as the old PIN" confirms a guess for free: the second such answer ends the flow."""
+    from django.test import Client
+
+    wizard_factory().issue()
+    again = wizard_factory(client=Client())
+    again.until("pin")
+    assert again.pin(PIN).status_code == 200
+    assert again.pin("111111").status_code == 200  # other refusals do not count
+    assert again.pin("482915", confirm="482916").status_code == 200
+    ended = again.pin(PIN)
+    assert ended["Location"] == url("terms")
+    assert SESSION_KEY not in again.client.session
+    assert again.get("pin")["Location"] == url("terms")
+    assert customer.certificate_events.filter(reason__contains="이전 비밀번호와 같은").count() == 1
+    assert Certificate.objects.filter(customer=customer).count() == 1
+
+
 # -- Guards: no skipping ahead, no replay, side effects only on POST --------------------------------
 
 @pytest.mark.parametrize("step", ["identify", "reissue", "ars", "extra", "sms", "pin"])
