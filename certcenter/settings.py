@@ -214,3 +214,9 @@ CA_DIR = Path(env.str("CA_DIR", default=str(BASE_DIR / "var" / "ca")))
 PIN_MAX_FAILURES = env.int("PIN_MAX_FAILURES", default=5)
 PIN_SCRYPT_N = env.int("PIN_SCRYPT_N", default=2**14)
 FLOW_IDLE_TIMEOUT = env.int("FLOW_IDLE_TIMEOUT", default=600)
+# Limits that add up (DESIGN §3): wrong codes per customer per day (Asia/Seoul) across all SMS and
+# ARS challenges, 0 for none; and a wizard flow's whole life, however busy it is kept.
+VERIFICATION_DAILY_MAX_FAILURES = env.int("VERIFICATION_DAILY_MAX_FAILURES", default=10)
+FLOW_MAX_AGE = env.int("FLOW_MAX_AGE", default=30 * 60)
+if FLOW_MAX_AGE < FLOW_IDLE_TIMEOUT:
+    raise ImproperlyConfigured("FLOW_MAX_AGE must be at least FLOW_IDLE_TIMEOUT (seconds).")

@@ -40,6 +40,7 @@ from certificates.wizard.steps import (
 from verification import services as verification
 from verification.models import Challenge
 from verification.outcomes import ARS_PAGE, Outcome, outcome_message
+from verification.selectors import daily_cap_wait
 from verification.session import remember_challenge
 
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
@@ -167,6 +168,8 @@ class ArsView(StepView):
                                                flow_id=self.flow.id)
         if status == Outcome.VERIFIED:
             return self.advance()
+        if daily_cap_wait(customer_id=self.flow.customer_id) is not None:
+            status = Outcome.DAILY_CAP  # ‘다시 요청’ would be refused too: say why
         return self.render_ars(error=outcome_message(status, audience=ARS_PAGE))
 
     def render_ars(self, error: str = ""):
@@ -413,4 +416,5 @@ def cancel(request):
 def timeout(request):
     flow_clear(request)  # the page's own "처음부터 다시" must not land here again
     return render(request, "certificates/wizard/timeout.html",
-                  {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60}, status=200)
+                  {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60,
+                   "max_age_minutes": settings.FLOW_MAX_AGE // 60}, status=200)
