@@ -1,4 +1,4 @@
-"""Customer writes and the identification lookup (아이디 + 주민등록번호 → customer)."""
+"""Customer writes, the identification lookup (아이디 + 주민등록번호 → customer) and the details check."""
 
 import logging
 from datetime import date
@@ -112,3 +112,37 @@ def customer_update(*, customer: Customer, resident_number: str | None = None, *
     customer.full_clean()
     customer.save()
     return customer
+
+
+class DetailsMismatch(Exception):
+    """The typed name, birth date or phone is not the customer's own (which one is not said)."""
+
+
+def details_throttles() -> tuple[Throttle, Throttle]:
+    # Limits as for identification: the same kind of guessing (a phone's last four digits, once
+    # the page has shown the rest), in scopes of its own so one check does not spend the other's.
+    limit, window = settings.LOOKUP_MAX_FAILURES, settings.LOOKUP_FAILURE_WINDOW
+    return Throttle("details-ip", limit, window), Throttle("details-customer", limit, window)
+
+
+def customer_details_check(
+    *, customer: Customer, name: str, birth_date: date, phone: str, client_ip: str
+) -> None:
+    """The details typed for an extra identity check (이름, 생년월일, 휴대폰 번호) must be the customer's.
+
+    Raises DetailsMismatch, or LookupThrottled once ``LOOKUP_MAX_FAILURES`` mismatches were counted
+    for the client IP or for the customer within ``LOOKUP_FAILURE_WINDOW`` seconds (then even the
+    right details are refused, so the check cannot be used to try the 10^4 phones a masked number
+    leaves).
+    """
+    by_ip, by_customer = details_throttles()
+    key = str(customer.pk)
+    if not by_ip.reserve(client_ip):
+        raise LookupThrottled
+    if not by_customer.reserve(key):
+        by_ip.release(client_ip)
+        raise LookupThrottled
+    if (name, birth_date, phone) != (customer.name, customer.birth_date, customer.phone):
+        raise DetailsMismatch
+    by_ip.release(client_ip)
+    by_customer.reset(key)

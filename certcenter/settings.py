@@ -243,3 +243,10 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]  # masked in
 STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = "CertCenter"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the secret is shown once, by `staff_enrol_totp`, never in admin
+
+# Limits that add up (DESIGN §3): wrong codes per customer per day (Asia/Seoul) across all SMS and
+# ARS challenges, 0 for none; and a wizard flow's whole life, however busy it is kept.
+VERIFICATION_DAILY_MAX_FAILURES = env.int("VERIFICATION_DAILY_MAX_FAILURES", default=10)
+FLOW_MAX_AGE = env.int("FLOW_MAX_AGE", default=30 * 60)
+if FLOW_MAX_AGE < FLOW_IDLE_TIMEOUT:
+    raise ImproperlyConfigured("FLOW_MAX_AGE must be at least FLOW_IDLE_TIMEOUT (seconds).")

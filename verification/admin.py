@@ -2,15 +2,18 @@
 
 from contextlib import suppress
 
+from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_phone
 from accounts.phone import normalize_phone
 from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
-from verification.models import Challenge, HandsetMessage
+from certcenter.clock import today
+from verification.models import Challenge, DailyFailureCount, HandsetMessage
+from verification.services import daily_failures_clear
 
 
 class ReadOnlyAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -68,3 +71,44 @@ class HandsetMessageAdmin(ReadOnlyAdmin):
     fields = ["kind", "masked_phone_display", "challenge", "created_at"]
     readonly_fields = fields
     list_select_related = ["challenge"]
+
+
+@admin.register(DailyFailureCount)
+class DailyFailureCountAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customers stopped for the day by ``VERIFICATION_DAILY_MAX_FAILURES``; officers may clear it
+    (for a customer who called and proved who they are), reviewers only look."""
+
+    list_display = ["customer", "day", "failures", "capped"]
+    list_select_related = ["customer"]
+    search_fields = ["=customer__user_id"]
+    search_help_text = _("인터넷뱅킹 아이디로 검색 (정확히 일치)")
+    ordering = ["-day", "-failures"]
+    fields = list_display
+    readonly_fields = list_display
+    actions = ["clear_selected"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description=_("오늘 인증 제한"), boolean=True)
+    def capped(self, obj):
+        cap = settings.VERIFICATION_DAILY_MAX_FAILURES
+        return bool(cap) and obj.day == today() and obj.failures >= cap
+
+    def has_clear_permission(self, request):
+        return request.user.has_perm("verification.clear_dailyfailurecount")
+
+    @admin.action(description=_("선택한 고객의 하루 인증 오류 제한 해제"), permissions=["clear"])
+    def clear_selected(self, request, queryset):
+        if not self.has_clear_permission(request):
+            raise PermissionDenied
+        rows = list(queryset)
+        cleared = daily_failures_clear(customer_ids=[row.pk for row in rows])
+        for row in rows:
+            self.log_change(request, row, "하루 인증 오류 제한 해제")
+        self.message_user(request, _("%(n)d명의 하루 인증 오류 제한을 해제했습니다.") % {"n": cleared})
+
+    def changelist_view(self, request, extra_context=None):
+        # A reviewer is not offered the action; posting it anyway is refused, not silently ignored.
+        if request.POST.get("action") == "clear_selected" and not self.has_clear_permission(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)

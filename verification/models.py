@@ -100,6 +100,35 @@ class PhoneLock(models.Model):
         return mask_phone(self.phone)
 
 
+class DailyFailureCount(models.Model):
+    """The wrong codes and digits a customer entered on one day (Asia/Seoul), across all challenges.
+
+    A challenge caps its own wrong entries, but a new code starts afresh; this count does not, so
+    one customer gets ``VERIFICATION_DAILY_MAX_FAILURES`` guesses a day, not 5 per code. One row per
+    customer, counted again from zero when ``day`` is not today. Entries lock it
+    (``select_for_update``) while they are checked, so concurrent guesses take turns and the count
+    never passes the cap. Officers may clear it in admin.
+    """
+
+    customer = models.OneToOneField(
+        "accounts.Customer",
+        verbose_name=_("고객"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    day = models.DateField(_("날짜"))
+    failures = models.PositiveIntegerField(_("잘못 입력한 횟수"), default=0)
+
+    class Meta:
+        verbose_name = _("하루 인증 오류")
+        verbose_name_plural = _("하루 인증 오류")
+        permissions = [("clear_dailyfailurecount", _("하루 인증 오류 제한을 해제할 수 있음"))]
+
+    def __str__(self):
+        return f"{self.day} · {self.failures}"
+
+
 class HandsetMessage(models.Model):
     """What the simulated phone network delivered: an SMS or a ringing ARS call."""
 

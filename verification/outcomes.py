@@ -24,9 +24,12 @@ class Outcome(StrEnum):
     # ... what one entry came to besides the statuses above ...
     WRONG = "wrong"
     NOT_FOUND = "not_found"
-    # ... and why a new code or call must wait (SendThrottled).
+    # ... why a new code or call must wait (SendThrottled) ...
     COOLDOWN = "cooldown"
     CAP = "cap"
+    # ... and the customer's wrong entries of the day, across all challenges, reached
+    # VERIFICATION_DAILY_MAX_FAILURES: no entry is checked and no code sent until the next day.
+    DAILY_CAP = "daily_cap"
 
 
 SMS = Challenge.Channel.SMS
@@ -34,6 +37,12 @@ ARS = Challenge.Channel.ARS
 # The wizard's ARS page, reading a call's status to the customer in front of the screen: it points
 # at that page's own ‘다시 요청’ button, while the ARS wording speaks to the caller on the phone.
 ARS_PAGE = "ars_page"
+
+# One wording whichever channel the wrong entries were made on: the cap counts them all.
+_DAILY_CAP = _(
+    "오늘 인증번호를 잘못 입력한 횟수가 하루 한도를 넘어 본인 인증을 진행할 수 없습니다. "
+    "내일 다시 시도하시거나 고객센터로 문의해 주세요."
+)
 
 # Placeholders: %(left)d attempts left, %(seconds)d and %(minutes)d (rounded up) until a retry.
 MESSAGES = {
@@ -50,6 +59,7 @@ MESSAGES = {
         Outcome.CAP: _(
             "인증번호 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
         ),
+        Outcome.DAILY_CAP: _DAILY_CAP,
     },
     ARS: {
         Outcome.VERIFIED: _("전화 인증이 완료되었습니다."),
@@ -66,6 +76,7 @@ MESSAGES = {
         Outcome.CAP: _(
             "전화 인증 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
         ),
+        Outcome.DAILY_CAP: _DAILY_CAP,
     },
     ARS_PAGE: {
         Outcome.PENDING: _(
@@ -79,6 +90,7 @@ MESSAGES = {
         ),
         Outcome.CANCELLED: _("통화가 종료되었습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."),
         Outcome.UNKNOWN: _("전화 인증을 먼저 요청해 주세요."),
+        Outcome.DAILY_CAP: _DAILY_CAP,
     },
 }
 
@@ -88,6 +100,7 @@ AUDIT_LABELS = {
     Outcome.EXPIRED: "시간 초과",
     Outcome.EXHAUSTED: "입력 횟수 초과",
     Outcome.CANCELLED: "취소된 요청에 입력",
+    Outcome.DAILY_CAP: "하루 입력 오류 한도 초과",
 }
 
 

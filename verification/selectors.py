@@ -3,17 +3,18 @@
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.demo import DEMO_CUSTOMERS
 from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.phone import format_phone, normalize_phone
 from certcenter.clock import now
-from verification.models import Challenge, HandsetMessage
+from verification.models import Challenge, DailyFailureCount, HandsetMessage
 from verification.outcomes import Outcome
 
 
@@ -64,6 +65,29 @@ def send_throttle(
         # The window frees a slot when the cap-th most recent code leaves it.
         return Outcome.CAP, max(1, math.ceil((recent[-1] + window - at).total_seconds()))
     return None
+
+
+def daily_failures(*, customer_id: int, at: datetime | None = None) -> int:
+    """Wrong codes and digits the customer entered today (Asia/Seoul), across all their challenges."""
+    row = DailyFailureCount.objects.filter(customer_id=customer_id).values_list("day", "failures")
+    found = row.first()
+    if found is None or found[0] != timezone.localdate(at or now()):
+        return 0
+    return found[1]
+
+
+def daily_cap_wait(*, customer_id: int | None, at: datetime | None = None) -> tuple[Outcome, int] | None:
+    """(DAILY_CAP, seconds until midnight in Seoul) once the customer's wrong entries today reached
+    ``VERIFICATION_DAILY_MAX_FAILURES``; None otherwise (also for a challenge without a customer)."""
+    cap = settings.VERIFICATION_DAILY_MAX_FAILURES
+    if customer_id is None or not cap:
+        return None
+    at = at or now()
+    if daily_failures(customer_id=customer_id, at=at) < cap:
+        return None
+    local = timezone.localtime(at)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo)
+    return Outcome.DAILY_CAP, max(1, math.ceil((midnight - at).total_seconds()))
 
 
 # --- the simulated handset -----------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 How codes are made, stored (as an HMAC only) and compared is ``verification.codes``, with its threat
 model. Here: wrong entries are capped (``*_MAX_ATTEMPTS``) under a row lock, so that concurrent guesses
-never share the last try; sending is throttled per phone (``SMS_RESEND_COOLDOWN``, ``SMS_MAX_SENDS``
-per ``SMS_SEND_WINDOW``) so the bank cannot be used to flood a phone; and delivery happens only once
-the challenge is committed.
+never share the last try; a customer's wrong entries are also capped per day across all their
+challenges (``VERIFICATION_DAILY_MAX_FAILURES``), since a new code starts its own count afresh;
+sending is throttled per phone (``SMS_RESEND_COOLDOWN``, ``SMS_MAX_SENDS`` per ``SMS_SEND_WINDOW``) so
+the bank cannot be used to flood a phone; and delivery happens only once the challenge is committed.
 """
 
 import logging
@@ -22,16 +23,16 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Customer
 from accounts.phone import is_normalized, normalize_phone
-from certcenter.clock import now
+from certcenter.clock import now, today
 from certcenter.durations import duration_text
 from certcenter.text import ascii_digits
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.codes import default_code_generator as codes
-from verification.models import Challenge, PhoneLock
+from verification.models import Challenge, DailyFailureCount, PhoneLock
 from verification.outcomes import Outcome, outcome_message
 from verification.purposes import purpose_label
-from verification.selectors import parse_challenge_id, send_throttle
+from verification.selectors import daily_cap_wait, parse_challenge_id, send_throttle
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ Status = Challenge.Status
 
 
 class SendThrottled(Exception):
-    """A new code must wait: ``reason`` Outcome.COOLDOWN or Outcome.CAP, ``retry_after`` in seconds."""
+    """A new code must wait: ``reason`` Outcome.COOLDOWN, CAP or DAILY_CAP, ``retry_after`` in seconds."""
 
     def __init__(self, reason: Outcome, retry_after: int, channel: str = Channel.SMS):
         self.reason = Outcome(reason)
@@ -60,7 +61,8 @@ class SendThrottled(Exception):
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """One entry's outcome. ``reason``: verified, wrong, expired, exhausted, cancelled, not_found.
+    """One entry's outcome. ``reason``: verified, wrong, expired, exhausted, cancelled, not_found,
+    daily_cap.
 
     ``status`` is the challenge's status after the entry (UNKNOWN when not found). A challenge
     already used, or replaced by a newer one, answers CANCELLED.
@@ -160,14 +162,17 @@ def sms_send(
 ) -> Challenge:
     """Create a 6-digit SMS code for ``phone`` and send it once the transaction commits.
 
-    Raises SendThrottled (cooldown or cap), or ValidationError for a phone not 010-XXXX-XXXX.
+    Raises SendThrottled (cooldown, cap, or the customer's daily cap on wrong entries), or
+    ValidationError for a phone not 010-XXXX-XXXX.
     """
     phone = normalize_phone(phone)
     ttl = settings.SMS_CODE_TTL
     with transaction.atomic():
         _lock_phone(phone)
         at = now()
-        wait = send_throttle(phone=phone, channel=Channel.SMS, at=at)
+        wait = daily_cap_wait(customer_id=customer and customer.pk, at=at) or send_throttle(
+            phone=phone, channel=Channel.SMS, at=at
+        )
         if wait is not None:
             raise SendThrottled(*wait)
         code = codes.make_sms_code()
@@ -200,7 +205,9 @@ def ars_call_start(
     with transaction.atomic():
         _lock_phone(phone)
         at = now()
-        wait = send_throttle(phone=phone, channel=Channel.ARS, at=at)
+        wait = daily_cap_wait(customer_id=customer and customer.pk, at=at) or send_throttle(
+            phone=phone, channel=Channel.ARS, at=at
+        )
         if wait is not None:
             raise SendThrottled(*wait, channel=Channel.ARS)
         challenge_id = uuid.uuid4()
@@ -236,16 +243,48 @@ _REASON_BY_STATUS = {
 }
 
 
+def _daily_failures_lock(customer_id: int) -> DailyFailureCount:
+    """The customer's count of wrong entries, locked for the rest of the transaction, as of today.
+
+    Every entry of the customer's, right or wrong and on whichever challenge, takes this lock
+    before its code is compared, so concurrent guesses are checked one after the other against
+    the count the previous one left: no more than the cap are ever compared in a day.
+    """
+    day = today()
+    locked = DailyFailureCount.objects.select_for_update()
+    tally = locked.filter(customer_id=customer_id).first()
+    if tally is None:
+        # ON CONFLICT DO NOTHING: a concurrent first entry of the customer's may insert it too.
+        DailyFailureCount.objects.bulk_create(
+            [DailyFailureCount(customer_id=customer_id, day=day)], ignore_conflicts=True
+        )
+        tally = locked.get(customer_id=customer_id)
+    if tally.day != day:
+        tally.day, tally.failures = day, 0
+    return tally
+
+
 @sensitive_variables("code")
 def _check_entry(challenge: Challenge, code: str) -> VerificationResult:
-    """Check one typed code against a locked challenge: expiry, status, then the code; saves changes."""
+    """Check one typed code against a locked challenge: expiry, status, the customer's daily cap,
+    then the code; saves changes."""
     channel = challenge.channel
     if challenge.status == Status.PENDING and codes.is_expired(challenge.expires_at):
         challenge.status = Status.EXPIRED
         challenge.save(update_fields=["status"])
     status = Outcome(challenge.status)
     if status != Outcome.PENDING:
-        return VerificationResult(False, status, _REASON_BY_STATUS[status], 0, channel)
+        reason = _REASON_BY_STATUS[status]
+        if daily_cap_wait(customer_id=challenge.customer_id) is not None:
+            reason = Outcome.DAILY_CAP  # not "ask for a new code": that would be refused too
+        return VerificationResult(False, status, reason, 0, channel)
+    cap = settings.VERIFICATION_DAILY_MAX_FAILURES
+    tally = _daily_failures_lock(challenge.customer_id) if cap and challenge.customer_id else None
+    if tally is not None and tally.failures >= cap:
+        # Not compared at all: after the cap a right guess must look like any other.
+        challenge.status = Status.EXHAUSTED
+        challenge.save(update_fields=["status"])
+        return VerificationResult(False, Outcome.EXHAUSTED, Outcome.DAILY_CAP, 0, channel)
     if codes.check_code(
         purpose=challenge.purpose, challenge_id=challenge.pk, code_hmac=challenge.code_hmac, code=code
     ):
@@ -254,12 +293,17 @@ def _check_entry(challenge: Challenge, code: str) -> VerificationResult:
         challenge.save(update_fields=["status", "verified_at"])
         return VerificationResult(True, Outcome.VERIFIED, Outcome.VERIFIED, 0, channel)
     challenge.attempts += 1
+    reason = Outcome.WRONG
     if challenge.attempts >= challenge.max_attempts:
-        challenge.status = Status.EXHAUSTED
+        challenge.status, reason = Status.EXHAUSTED, Outcome.EXHAUSTED
+    if tally is not None:
+        tally.failures += 1
+        tally.save(update_fields=["day", "failures"])
+        if tally.failures >= cap:
+            challenge.status, reason = Status.EXHAUSTED, Outcome.DAILY_CAP
     challenge.save(update_fields=["attempts", "status"])
-    status = Outcome(challenge.status)
-    reason = Outcome.EXHAUSTED if status == Outcome.EXHAUSTED else Outcome.WRONG
-    return VerificationResult(False, status, reason, challenge.attempts_left, channel)
+    return VerificationResult(False, Outcome(challenge.status), reason, challenge.attempts_left,
+                              channel)
 
 
 @sensitive_variables("code")
@@ -332,6 +376,11 @@ def challenge_status(*, challenge_id, flow_id: str | None = None) -> Outcome:
         Challenge.objects.filter(pk=pk, status=Status.PENDING).update(status=Status.EXPIRED)
         return Outcome.EXPIRED
     return Outcome(status)
+
+
+def daily_failures_clear(*, customer_ids: Iterable[int]) -> int:
+    """Staff lift the daily cap (the customer proved who they are another way); returns how many."""
+    return DailyFailureCount.objects.filter(customer_id__in=list(customer_ids)).update(failures=0)
 
 
 def sms_notify(*, phone: str, text: str) -> None:

@@ -1,8 +1,8 @@
 """Signals sent after a verification attempt, for other apps (the audit trail) to record.
 
-``challenge_failed``: kwargs ``challenge``, ``reason`` (an ``Outcome``: WRONG, EXPIRED, EXHAUSTED or
-CANCELLED) and ``client_ip`` (where the attempt came from, or None), sent for every failed attempt
-against an existing challenge.
+``challenge_failed``: kwargs ``challenge``, ``reason`` (an ``Outcome``: WRONG, EXPIRED, EXHAUSTED,
+CANCELLED or DAILY_CAP) and ``client_ip`` (where the attempt came from, or None), sent for every
+failed attempt against an existing challenge.
 ``challenge_verified``: kwargs ``challenge`` and ``client_ip``, sent once when the right code or
 digits were entered.
 Both are sent after the attempt was committed, so a failing receiver cannot undo an attempt count.

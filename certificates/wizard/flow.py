@@ -24,7 +24,8 @@ class Flow:
     @classmethod
     def new(cls) -> "Flow":
         stamp = now().timestamp()
-        return cls({"id": uuid.uuid4().hex, "kind": ISSUE, "done": {}, "touched": stamp})
+        return cls({"id": uuid.uuid4().hex, "kind": ISSUE, "done": {}, "created": stamp,
+                    "touched": stamp})
 
     @property
     def id(self) -> str:
@@ -55,12 +56,21 @@ class Flow:
     def is_idle(self) -> bool:
         return now().timestamp() - self.data["touched"] > settings.FLOW_IDLE_TIMEOUT
 
+    def is_too_old(self) -> bool:
+        """Past ``FLOW_MAX_AGE`` since it began: touching keeps a flow from idling, not for ever."""
+        return now().timestamp() - self.data["created"] > settings.FLOW_MAX_AGE
+
     def touch(self) -> None:
         self.data["touched"] = now().timestamp()
 
     @property
     def expires_at(self) -> float:
-        return self.data["touched"] + settings.FLOW_IDLE_TIMEOUT
+        """When the flow ends if nothing happens: idle, or at its maximum age if that is sooner."""
+        return min(self.data["touched"] + settings.FLOW_IDLE_TIMEOUT,
+                   self.data["created"] + settings.FLOW_MAX_AGE)
+
+    def seconds_left(self) -> int:
+        return max(0, int(self.expires_at - now().timestamp()))
 
     def get(self, key, default=None):
         return self.data.get(key, default)
@@ -71,6 +81,9 @@ class Flow:
 
 def flow_load(request) -> Flow | None:
     data = request.session.get(SESSION_KEY)
+    if data:
+        # A flow begun before flows had a birth time: its life is counted from now.
+        data.setdefault("created", now().timestamp())
     return Flow(data) if data else None
 
 

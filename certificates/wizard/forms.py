@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 from accounts.phone import normalize_phone
-from accounts.services import CustomerNotFound, LookupThrottled, customer_lookup
+from accounts.services import (
+    CustomerNotFound,
+    DetailsMismatch,
+    LookupThrottled,
+    customer_details_check,
+    customer_lookup,
+)
 from certcenter.durations import duration_text
 from certcenter.http import client_ip
 from certcenter.text import ascii_digits
@@ -185,6 +191,8 @@ class SmsIdentityForm(forms.Form):
     error_messages = {
         "birth_date": _("생년월일을 8자리 숫자(예: 19900101)로 정확히 입력해 주세요."),
         "mismatch": _("입력하신 정보가 등록된 고객 정보와 일치하지 않습니다."),
+        "throttled": _("입력하신 정보가 여러 번 일치하지 않아 잠시 인증번호를 요청할 수 없습니다. "
+                       "%(window)s 뒤에 다시 시도해 주세요."),
     }
 
     def __init__(self, *args, customer: Customer, request=None, **kwargs):
@@ -213,12 +221,22 @@ class SmsIdentityForm(forms.Form):
         if self.errors:
             return cleaned
         customer = self.customer
-        if (cleaned["name"], cleaned["birth_date"], cleaned["phone"]) != (
-            customer.name, customer.birth_date, customer.phone
-        ):
+        try:
+            customer_details_check(
+                customer=customer, name=cleaned["name"], birth_date=cleaned["birth_date"],
+                phone=cleaned["phone"], client_ip=client_ip(self.request),
+            )
+        except LookupThrottled:
+            verification_failure_record(customer=customer, reason="추가 본인 확인 제한: 실패 횟수 초과",
+                                        client_ip=client_ip(self.request))
+            raise ValidationError(
+                self.error_messages["throttled"], code="throttled",
+                params={"window": duration_text(settings.LOOKUP_FAILURE_WINDOW)},
+            ) from None
+        except DetailsMismatch:
             verification_failure_record(customer=customer, reason="추가 본인 확인 정보 불일치",
                                         client_ip=client_ip(self.request))
-            raise ValidationError(self.error_messages["mismatch"], code="mismatch")
+            raise ValidationError(self.error_messages["mismatch"], code="mismatch") from None
         return cleaned
 
     def typed(self) -> dict:

@@ -1,7 +1,8 @@
 """The wizard's guard: a request for any step but the flow's current one goes to the current one.
 
-So steps cannot be skipped or replayed; an idle flow ends; a step that proves identity further
-cycles the session key when it is passed. Every step view derives from ``StepView``.
+So steps cannot be skipped or replayed; an idle flow ends, and so does one older than
+``FLOW_MAX_AGE`` however busy; a step that proves identity further cycles the session key when it is
+passed. Every step view derives from ``StepView``.
 
 Nothing is stored on the server for an anonymous visitor: agreeing to the terms gives a signed,
 short-lived *terms pass* that rides in the identification page's URL, and the flow (the session row)
@@ -71,7 +72,7 @@ class StepView(View):
 
     def dispatch(self, request, *args, **kwargs):
         flow = flow_load(request)
-        if flow is not None and flow.is_idle():
+        if flow is not None and (flow.is_idle() or flow.is_too_old()):
             flow_clear(request)
             if self.step != FIRST:
                 return redirect("certificates:timeout")
@@ -127,6 +128,8 @@ class StepView(View):
             flow_kind=flow.kind,
             idle_seconds=settings.FLOW_IDLE_TIMEOUT if self.flow or self.terms else None,
             idle_minutes=settings.FLOW_IDLE_TIMEOUT // 60,
+            max_age_minutes=settings.FLOW_MAX_AGE // 60,
+            flow_ends_in=self.flow.seconds_left() if self.flow else None,
             certificate_brand=certificate_brand(),
         )
         return render(self.request, self.template_name, context)

@@ -43,6 +43,7 @@ from certificates.wizard.steps import (
 from verification import services as verification
 from verification.models import Challenge
 from verification.outcomes import ARS_PAGE, Outcome, outcome_message
+from verification.selectors import daily_cap_wait
 from verification.session import remember_challenge
 
 # Issuance takes well under a second; a row still pending after this was cut off mid-way.
@@ -171,6 +172,8 @@ class ArsView(StepView):
                                                flow_id=self.flow.id)
         if status == Outcome.VERIFIED:
             return self.advance()
+        if daily_cap_wait(customer_id=self.flow.customer_id) is not None:
+            status = Outcome.DAILY_CAP  # ‘다시 요청’ would be refused too: say why
         return self.render_ars(error=outcome_message(status, audience=ARS_PAGE))
 
     def render_ars(self, error: str = ""):
@@ -437,4 +440,5 @@ def cancel(request):
 def timeout(request):
     # Only says so: the guard ends an idle flow, and a GET (a link from anywhere) changes nothing.
     return render(request, "certificates/wizard/timeout.html",
-                  {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60}, status=200)
+                  {"idle_minutes": settings.FLOW_IDLE_TIMEOUT // 60,
+                   "max_age_minutes": settings.FLOW_MAX_AGE // 60}, status=200)

@@ -47,7 +47,7 @@
   // Countdowns (a code's or call's remaining time).
   var countdowns = document.querySelectorAll("[data-remaining]");
   countdowns.forEach(function (el) { el.dataset.deadline = deadline(el.dataset.remaining); });
-  // The wizard's idle timeout, announced a minute before it happens.
+  // The end of the wizard flow (idle, or its maximum age), announced a minute before it happens.
   var idle = document.querySelector("[data-idle-remaining]");
   var idleAt = idle ? deadline(idle.dataset.idleRemaining) : 0;
   var warned = false;

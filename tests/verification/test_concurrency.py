@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from tests.verification.conftest import PHONE, code_in, wrong_code
-from verification.models import Challenge
+from verification.models import Challenge, DailyFailureCount
 from verification.services import (
     SendThrottled,
     ars_call_start,
@@ -80,3 +80,28 @@ def test_concurrent_sends_to_one_phone_send_one_code(outbox):
     assert {r.reason for r in refused} == {"cooldown"}
     assert Challenge.objects.filter(phone=PHONE).count() == 1
     assert len(outbox) == 1
+
+
+def test_concurrent_wrong_entries_on_many_codes_never_pass_the_daily_cap(outbox, customer, settings):
+    """Ten wrong codes at once, each on its own challenge of one customer: three are compared."""
+    settings.VERIFICATION_DAILY_MAX_FAILURES = 3
+    challenges, bad_codes = [], []
+    for n in range(THREADS):  # distinct phones, so no send limit stands in the way
+        challenges.append(sms_send(phone=f"+8210555500{n:02d}", purpose="issue.sms",
+                                   customer=customer))
+        bad_codes.append(wrong_code(code_in(outbox[-1].body)))
+    turns = iter(range(THREADS))
+    lock = threading.Lock()
+
+    def enter():
+        with lock:
+            n = next(turns)
+        return sms_verify(challenge_id=challenges[n].pk, code=bad_codes[n])
+
+    results = run_together(enter)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.reason for r in results) == ["daily_cap"] * (THREADS - 2) + ["wrong"] * 2
+    assert DailyFailureCount.objects.get(customer=customer).failures == 3
+    # Only three of the ten guesses were compared at all.
+    assert sum(Challenge.objects.filter(customer=customer).values_list("attempts", flat=True)) == 3
