@@ -15,7 +15,11 @@ from accounts.services import CustomerNotFound, LookupThrottled, customer_lookup
 from certcenter.durations import duration_text
 from certcenter.http import client_ip
 from certcenter.text import ascii_digits
-from certificates.audit import identification_failure_record, verification_failure_record
+from certificates.audit import (
+    identification_failure_record,
+    identification_refusal_record,
+    repeated_failure_record,
+)
 from certificates.models import ReissueReason
 from certificates.pins import error_messages as pin_errors
 
@@ -115,14 +119,10 @@ class IdentifyForm(forms.Form):
                 client_ip=ip,
             )
         except CustomerNotFound:
-            identification_failure_record(
-                user_id=user_id, reason="본인 확인 실패: 아이디·주민등록번호 불일치", client_ip=ip
-            )
+            identification_failure_record(user_id=user_id, client_ip=ip)
             raise ValidationError(self.error_messages["not_found"], code="not_found") from None
-        except LookupThrottled:
-            identification_failure_record(
-                user_id=user_id, reason="본인 확인 제한: 실패 횟수 초과", client_ip=ip
-            )
+        except LookupThrottled as refused:
+            identification_refusal_record(user_id=user_id, per_user=refused.per_user, client_ip=ip)
             raise ValidationError(
                 self.error_messages["throttled"], code="throttled",
                 params={"window": duration_text(settings.LOOKUP_FAILURE_WINDOW)},
@@ -216,8 +216,12 @@ class SmsIdentityForm(forms.Form):
         if (cleaned["name"], cleaned["birth_date"], cleaned["phone"]) != (
             customer.name, customer.birth_date, customer.phone
         ):
-            verification_failure_record(customer=customer, reason="추가 본인 확인 정보 불일치",
-                                        client_ip=client_ip(self.request))
+            # A client can post these again and again: one audit row a window, with the count.
+            repeated_failure_record(
+                key=f"sms-identity:customer:{customer.pk}", reason="추가 본인 확인 정보 불일치",
+                window_seconds=settings.LOOKUP_FAILURE_WINDOW, customer_id=customer.pk,
+                client_ip=client_ip(self.request),
+            )
             raise ValidationError(self.error_messages["mismatch"], code="mismatch")
         return cleaned
 
