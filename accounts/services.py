@@ -20,7 +20,15 @@ class CustomerNotFound(Exception):
 
 
 class LookupThrottled(Exception):
-    """Too many failed lookups from this client or for this user ID; try again later."""
+    """Too many failed lookups from this client or for this user ID; try again later.
+
+    ``per_user``: the user ID's own limit was reached (not only the client IP's), so the refusal
+    belongs on that ID's audit trail.
+    """
+
+    def __init__(self, *, per_user: bool = False):
+        self.per_user = per_user
+        super().__init__(per_user)
 
 
 def lookup_throttles() -> tuple[Throttle, Throttle]:
@@ -34,15 +42,17 @@ def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Cu
 
     Raises CustomerNotFound without saying which part was wrong, or LookupThrottled once
     ``LOOKUP_MAX_FAILURES`` failures were counted for the client IP or the user ID within
-    ``LOOKUP_FAILURE_WINDOW`` seconds.
+    ``LOOKUP_FAILURE_WINDOW`` seconds. Only failures count: lookups still running take no slot, so
+    a correct one is not refused because others are in flight; a failure that finds the limit
+    already reached by concurrent ones is not counted and is answered as throttled. An existing ID
+    and an unknown one go through the same queries and writes.
     """
     user_id = (user_id or "").strip().lower()
     by_ip, by_user = lookup_throttles()
-    if not by_ip.reserve(client_ip):
-        raise LookupThrottled
-    if not by_user.reserve(user_id):
-        by_ip.release(client_ip)
-        raise LookupThrottled
+    # Both read every time, so a refusal costs the same whichever limit (or both) refused it.
+    ip_allows, user_allows = by_ip.allows(client_ip), by_user.allows(user_id)
+    if not (ip_allows and user_allows):
+        raise LookupThrottled(per_user=not user_allows)
     try:
         digits = parse_resident_number(resident_number).digits
     except ValidationError:
@@ -56,8 +66,16 @@ def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Cu
         ).first()
     if customer is None:
         logger.info("customer lookup failed", extra={"client_ip": client_ip})
+        with transaction.atomic():
+            # Both counters or neither: a failure the IP's limit took but the ID's refused
+            # (or the other way round) must not be left half counted.
+            ip_counted = by_ip.fail(client_ip)
+            user_counted = ip_counted and by_user.fail(user_id)
+            if not user_counted:
+                transaction.set_rollback(True)
+        if not user_counted:
+            raise LookupThrottled(per_user=ip_counted)
         raise CustomerNotFound
-    by_ip.release(client_ip)
     by_user.reset(user_id)
     return customer
 
@@ -137,12 +155,17 @@ def customer_details_check(
     """
     by_ip, by_customer = details_throttles()
     key = str(customer.pk)
-    if not by_ip.reserve(client_ip):
-        raise LookupThrottled
-    if not by_customer.reserve(key):
-        by_ip.release(client_ip)
-        raise LookupThrottled
+    ip_allows, customer_allows = by_ip.allows(client_ip), by_customer.allows(key)
+    if not (ip_allows and customer_allows):
+        raise LookupThrottled(per_user=not customer_allows)
     if (name, birth_date, phone) != (customer.name, customer.birth_date, customer.phone):
+        with transaction.atomic():
+            # Both counters or neither, as in customer_lookup; only failures are counted.
+            ip_counted = by_ip.fail(client_ip)
+            customer_counted = ip_counted and by_customer.fail(key)
+            if not customer_counted:
+                transaction.set_rollback(True)
+        if not customer_counted:
+            raise LookupThrottled(per_user=ip_counted)
         raise DetailsMismatch
-    by_ip.release(client_ip)
     by_customer.reset(key)

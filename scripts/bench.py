@@ -8,9 +8,11 @@ the local server) with a throw-away CA, so nothing touches the developer's data.
     python scripts/bench.py                 # every section
     python scripts/bench.py issuance renewal
     python scripts/bench.py pins            # one section alone
+    python scripts/bench.py identify        # timing: does an identification tell an ID exists?
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
 
-Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins.
+Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins,
+identify (SQLite and PostgreSQL).
 """
 
 import json
@@ -24,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins")
+SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -178,6 +180,22 @@ def section_pins(results: Results, workdir: Path) -> None:
     # The weak PINs the security review found accepted: every one must now be refused.
     results.line("pins_weak_examples_allowed_demo1", data["weak_allowed"], 0, fmt="{:.0f}")
     results.line("pins_validate_all_s", data["seconds"], 30, fmt="{:.1f}")
+
+
+def section_identify(results: Results, workdir: Path) -> None:
+    name = "certcenter_bench_identify"
+    databases = {"": f"sqlite:///{workdir / 'identify.sqlite3'}",
+                 "postgres_": postgres_database(name)}
+    try:
+        for label, url in databases.items():
+            data = run_worker("identify", worker_env(workdir, url), "240")
+            # Median of paired differences (an existing ID with a wrong number minus an unknown
+            # ID), through the real view: what an attacker timing the page sees, less the network.
+            results.line(f"identify_{label}existing_minus_unknown_ms", abs(data["open_ms"]), 0.3)
+            results.line(f"identify_{label}throttled_existing_minus_unknown_ms",
+                         abs(data["throttled_ms"]), 0.3)
+    finally:
+        drop_postgres_database(name)
 
 
 def main(argv: list[str]) -> int:
@@ -553,6 +571,67 @@ def worker_pins() -> None:
     emit({"allowed": count, "weak_allowed": sum(map(allowed, weak)), "seconds": seconds})
 
 
+def worker_identify(pairs: str) -> None:
+    """Time failed identifications of existing and unknown IDs in pairs, first with the throttle
+    out of the way, then again from a client IP that is throttled."""
+    import random
+
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.services import customer_create
+
+    pairs = int(pairs)
+    existing = [
+        customer_create(user_id=f"known{i:03d}", name="홍길동", resident_number=f"900101-1{i:06d}",
+                        phone=f"010-4{i:03d}-{i:04d}").user_id
+        for i in range(20)
+    ]
+    unknown = [f"nobody{i:03d}" for i in range(20)]
+    url = reverse("certificates:identify")
+    rng = random.Random(4)
+
+    def attempt(client, user_id, expected) -> float:
+        data = {"user_id": user_id, "rrn_front": "900101", "rrn_back": "2999999"}
+        started = time.perf_counter()
+        response = client.post(url, data)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        assert expected.encode() in response.content, user_id
+        return elapsed
+
+    def paired(client, expected) -> float:
+        differences = []
+        for i in range(pairs + 10):
+            known, nobody = existing[i % 20], unknown[i % 20]
+            # Alternate which goes first, so drift on a shared machine favours neither side.
+            if rng.random() < 0.5:
+                t_known = attempt(client, known, expected)
+                t_unknown = attempt(client, nobody, expected)
+            else:
+                t_unknown = attempt(client, nobody, expected)
+                t_known = attempt(client, known, expected)
+            if i >= 10:  # the first few warm caches (templates, connections, counters)
+                differences.append(t_known - t_unknown)
+        return statistics.median(differences) * 1000
+
+    # One client, one session at the identification step (as in the issuance section).
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    client.post(reverse("certificates:terms"), {"agree_all": "on"})
+    # Open: the limits out of reach, every try a counted failure.
+    settings.LOOKUP_MAX_FAILURES = 10**9
+    open_ms = paired(client, "일치하는 인터넷뱅킹 고객이 없습니다")
+    # Throttled: this client IP used up its allowance on other IDs; every try is refused.
+    settings.LOOKUP_MAX_FAILURES = 5
+    throttled = Client(REMOTE_ADDR="192.0.2.20")
+    throttled.post(reverse("certificates:terms"), {"agree_all": "on"})
+    for i in range(5):
+        attempt(throttled, f"spent{i}", "일치하는 인터넷뱅킹 고객이 없습니다")
+    throttled_ms = paired(throttled, "잠시 이용할 수 없습니다")
+    emit({"open_ms": open_ms, "throttled_ms": throttled_ms})
+
+
 # Workers that need Django's settings and apps but no database, CA or migrations.
 WORKERS_WITHOUT_DATABASE = {"pins"}
 
@@ -565,6 +644,7 @@ WORKERS = {
     "count": worker_count,
     "admin": worker_admin,
     "pins": worker_pins,
+    "identify": worker_identify,
 }
 
 if __name__ == "__main__":

@@ -21,7 +21,11 @@ from accounts.services import (
 from certcenter.durations import duration_text
 from certcenter.http import client_ip
 from certcenter.text import ascii_digits
-from certificates.audit import identification_failure_record, verification_failure_record
+from certificates.audit import (
+    identification_failure_record,
+    identification_refusal_record,
+    repeated_failure_record,
+)
 from certificates.models import ReissueReason
 from certificates.pins import error_messages as pin_errors
 
@@ -121,14 +125,10 @@ class IdentifyForm(forms.Form):
                 client_ip=ip,
             )
         except CustomerNotFound:
-            identification_failure_record(
-                user_id=user_id, reason="본인 확인 실패: 아이디·주민등록번호 불일치", client_ip=ip
-            )
+            identification_failure_record(user_id=user_id, client_ip=ip)
             raise ValidationError(self.error_messages["not_found"], code="not_found") from None
-        except LookupThrottled:
-            identification_failure_record(
-                user_id=user_id, reason="본인 확인 제한: 실패 횟수 초과", client_ip=ip
-            )
+        except LookupThrottled as refused:
+            identification_refusal_record(user_id=user_id, per_user=refused.per_user, client_ip=ip)
             raise ValidationError(
                 self.error_messages["throttled"], code="throttled",
                 params={"window": duration_text(settings.LOOKUP_FAILURE_WINDOW)},
@@ -227,15 +227,23 @@ class SmsIdentityForm(forms.Form):
                 phone=cleaned["phone"], client_ip=client_ip(self.request),
             )
         except LookupThrottled:
-            verification_failure_record(customer=customer, reason="추가 본인 확인 제한: 실패 횟수 초과",
-                                        client_ip=client_ip(self.request))
+            # A client can post these again and again: one audit row a window, with the count.
+            repeated_failure_record(
+                key=f"sms-identity-refused:customer:{customer.pk}",
+                reason="추가 본인 확인 제한: 실패 횟수 초과",
+                window_seconds=settings.LOOKUP_FAILURE_WINDOW, customer_id=customer.pk,
+                client_ip=client_ip(self.request),
+            )
             raise ValidationError(
                 self.error_messages["throttled"], code="throttled",
                 params={"window": duration_text(settings.LOOKUP_FAILURE_WINDOW)},
             ) from None
         except DetailsMismatch:
-            verification_failure_record(customer=customer, reason="추가 본인 확인 정보 불일치",
-                                        client_ip=client_ip(self.request))
+            repeated_failure_record(
+                key=f"sms-identity:customer:{customer.pk}", reason="추가 본인 확인 정보 불일치",
+                window_seconds=settings.LOOKUP_FAILURE_WINDOW, customer_id=customer.pk,
+                client_ip=client_ip(self.request),
+            )
             raise ValidationError(self.error_messages["mismatch"], code="mismatch") from None
         return cleaned
 

@@ -173,28 +173,62 @@ def test_limit_and_window_come_from_settings(customer, settings, frozen):
     assert lookup() == customer
 
 
-def test_throttle_reserve_and_release():
+def test_throttle_counts_failures_up_to_the_limit():
     throttle = Throttle("test", limit=2, window_seconds=60)
-    assert throttle.failures("k") == 0
-    assert throttle.reserve("k") is True
-    assert throttle.reserve("k") is True
-    assert throttle.reserve("k") is False
+    assert throttle.failures("k") == 0 and throttle.allows("k")
+    assert throttle.fail("k") is True
+    assert throttle.allows("k")
+    assert throttle.fail("k") is True
+    assert not throttle.allows("k")
+    # At the limit a further failure is not counted: the caller answers it as throttled.
+    assert throttle.fail("k") is False
     assert throttle.failures("k") == 2
-    throttle.release("k")
-    assert throttle.failures("k") == 1
-    assert throttle.reserve("k") is True
     throttle.reset("k")
-    assert throttle.failures("k") == 0
+    assert throttle.failures("k") == 0 and throttle.allows("k")
     # Scopes do not share counters.
+    throttle.fail("k")
     assert Throttle("other", limit=2, window_seconds=60).failures("k") == 0
+
+
+def test_throttle_window_starts_again_after_it_ran_out(frozen):
+    throttle = Throttle("test", limit=2, window_seconds=60)
+    throttle.fail("k")
+    throttle.fail("k")
+    frozen.move_to(START + timedelta(seconds=60), tick=False)
+    assert not throttle.allows("k") and throttle.fail("k") is False
+    frozen.move_to(START + timedelta(seconds=61), tick=False)
+    assert throttle.allows("k")
+    assert throttle.fail("k") is True
+    assert throttle.failures("k") == 1
 
 
 def test_throttle_stores_no_clear_key():
     from accounts.models import FailureCounter
 
-    Throttle("lookup-ip", limit=5, window_seconds=60).reserve("198.51.100.23")
+    Throttle("lookup-ip", limit=5, window_seconds=60).fail("198.51.100.23")
     row = FailureCounter.objects.get()
     assert "198.51.100.23" not in row.key_hash
+
+
+def test_a_successful_lookup_takes_no_ip_slot(customer):
+    """Only failures count: a correct identification leaves the IP's counter as it was."""
+    fail(4)
+    by_ip, _ = lookup_throttles()
+    for _ in range(3):
+        assert lookup() == customer
+    assert by_ip.failures("192.0.2.1") == 4
+
+
+def test_throttled_says_whose_limit_refused(customer):
+    for n in range(5):
+        fail(1, user_id=f"guess{n}", client_ip="198.51.100.7")
+    with pytest.raises(LookupThrottled) as by_ip_only:
+        lookup(client_ip="198.51.100.7")
+    assert by_ip_only.value.per_user is False
+    fail(5, client_ip="198.51.100.8")
+    with pytest.raises(LookupThrottled) as by_user:
+        lookup(client_ip="198.51.100.9")
+    assert by_user.value.per_user is True
 
 
 # --- Concurrency (PostgreSQL applies row locks for real; SQLite serializes whole writes) ----------
@@ -251,9 +285,52 @@ def test_concurrent_wrong_lookups_get_only_the_last_slot(customer):
 @postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_reserves_never_exceed_the_limit():
+def test_concurrent_failures_never_exceed_the_limit():
     throttle = Throttle("race", limit=5, window_seconds=600)
-    results = run_at_once(20, lambda i: throttle.reserve("same-key"))
+    results = run_at_once(20, lambda i: throttle.fail("same-key"))
     assert all(isinstance(r, bool) for r in results), results
     assert results.count(True) == 5
     assert throttle.failures("same-key") == 5
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("earlier_failures", [0, 4])
+def test_concurrent_correct_lookups_from_one_ip_all_pass(customer_factory, earlier_failures):
+    """Lookups in flight take no slot: 12 customers behind one address all get through, even
+    with four failures from that address on record (a load test refused some of them)."""
+    people = [customer_factory() for _ in range(12)]
+    for n in range(earlier_failures):
+        fail(1, user_id=f"typo{n}", client_ip="198.51.100.50")
+
+    def attempt(i):
+        return customer_lookup(user_id=people[i].user_id, resident_number=people[i].resident_number,
+                               client_ip="198.51.100.50")
+
+    results = run_at_once(12, attempt)
+    assert results == people, results
+    by_ip, _ = lookup_throttles()
+    assert by_ip.failures("198.51.100.50") == earlier_failures
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_lookups_from_one_ip_are_capped_at_exactly_five(customer_factory):
+    people = [customer_factory() for _ in range(12)]
+
+    def attempt(i):
+        try:
+            lookup(user_id=people[i].user_id, resident_number=WRONG, client_ip="198.51.100.60")
+        except (CustomerNotFound, LookupThrottled) as exc:
+            return type(exc)
+        return "found"
+
+    results = run_at_once(12, attempt)
+    assert results.count(CustomerNotFound) == 5, results
+    assert results.count(LookupThrottled) == 7, results
+    by_ip, by_user = lookup_throttles()
+    assert by_ip.failures("198.51.100.60") == 5
+    # The seven refused were not counted against their IDs either (both counters or neither).
+    assert sum(by_user.failures(p.user_id) for p in people) == 5
