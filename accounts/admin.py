@@ -79,9 +79,18 @@ class CustomerAdmin(StaffChangeListMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        condition = Q(user_id=term.lower())
-        if is_officer(request):
-            condition |= Q(name=term)
-            with suppress(ValidationError):
-                condition |= Q(phone=normalize_phone(term))
-        return queryset.filter(condition), False
+        return queryset.filter(customer_search(term, officer=is_officer(request))), False
+
+
+def customer_search(term: str, *, officer: bool) -> Q:
+    """Which customers an admin search term finds: whole values only, never a part.
+
+    Everyone: the user ID, which every list shows in full. Officers, who act on a customer's own
+    call, also the exact name or the full phone number (typed in any form).
+    """
+    condition = Q(user_id=term.lower())
+    if officer:
+        condition |= Q(name=term)
+        with suppress(ValidationError):
+            condition |= Q(phone=normalize_phone(term))
+    return condition

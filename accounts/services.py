@@ -36,6 +36,22 @@ def lookup_throttles() -> tuple[Throttle, Throttle]:
     return Throttle("lookup-ip", limit, window), Throttle("lookup-user", limit, window)
 
 
+def _fail_both(by_ip: Throttle, ip: str, by_subject: Throttle, subject: str) -> None:
+    """Count a failure on the client IP and on the subject (user ID, customer): both or neither.
+
+    A failure the IP's limit took but the subject's refused (or the other way round) must not be
+    left half counted; one that finds a limit already reached by concurrent ones is not counted and
+    is answered as throttled (LookupThrottled).
+    """
+    with transaction.atomic():
+        ip_counted = by_ip.fail(ip)
+        both_counted = ip_counted and by_subject.fail(subject)
+        if not both_counted:
+            transaction.set_rollback(True)
+    if not both_counted:
+        raise LookupThrottled(per_user=ip_counted)
+
+
 @sensitive_variables("resident_number", "digits")
 def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Customer:
     """Identify a customer by internet-banking ID and resident number.
@@ -66,15 +82,7 @@ def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Cu
         ).first()
     if customer is None:
         logger.info("customer lookup failed", extra={"client_ip": client_ip})
-        with transaction.atomic():
-            # Both counters or neither: a failure the IP's limit took but the ID's refused
-            # (or the other way round) must not be left half counted.
-            ip_counted = by_ip.fail(client_ip)
-            user_counted = ip_counted and by_user.fail(user_id)
-            if not user_counted:
-                transaction.set_rollback(True)
-        if not user_counted:
-            raise LookupThrottled(per_user=ip_counted)
+        _fail_both(by_ip, client_ip, by_user, user_id)
         raise CustomerNotFound
     by_user.reset(user_id)
     return customer
@@ -159,13 +167,6 @@ def customer_details_check(
     if not (ip_allows and customer_allows):
         raise LookupThrottled(per_user=not customer_allows)
     if (name, birth_date, phone) != (customer.name, customer.birth_date, customer.phone):
-        with transaction.atomic():
-            # Both counters or neither, as in customer_lookup; only failures are counted.
-            ip_counted = by_ip.fail(client_ip)
-            customer_counted = ip_counted and by_customer.fail(key)
-            if not customer_counted:
-                transaction.set_rollback(True)
-        if not customer_counted:
-            raise LookupThrottled(per_user=ip_counted)
+        _fail_both(by_ip, client_ip, by_customer, key)
         raise DetailsMismatch
     by_customer.reset(key)

@@ -8,12 +8,11 @@ COUNT(*) over the whole table so it stays fast with millions of rows.
 
 import json
 import re
-from contextlib import suppress
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
@@ -26,9 +25,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import customer_search
 from accounts.masking import mask_name
 from accounts.models import Customer
-from accounts.phone import normalize_phone
 from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
 from certcenter.clock import now
 from certcenter.http import client_ip
@@ -181,12 +180,7 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             return queryset, False
         # Customers first (user ID, name and phone are indexed), then certificates by an indexed
         # column: an OR across the join would scan every certificate.
-        who = Q(user_id=term.lower())
-        if is_officer(request):
-            who |= Q(name=term)
-            with suppress(ValidationError):
-                who |= Q(phone=normalize_phone(term))
-        customers = Customer.objects.filter(who)
+        customers = Customer.objects.filter(customer_search(term, officer=is_officer(request)))
         condition = Q(customer_id__in=list(customers.values_list("pk", flat=True)[:1000]))
         if _HEX.match(term):
             # Serials are typed as viewers show them (77:C0:26:…, upper case, 0x…); a term may
