@@ -1,10 +1,17 @@
-"""Fixtures shared by every app's tests: customers made through the real service."""
+"""Fixtures shared by every app's tests: customers and certificates made through the real services."""
 
 import itertools
+import uuid
 
 import pytest
 
 from accounts.services import customer_create
+from certificates.services import certificate_issue
+from verification.backends import locmem
+
+# The PIN the tests issue with: it passes every PIN rule for the demo customer 홍길동.
+PIN = "135790"
+LOCMEM = "verification.backends.locmem.LocmemBackend"
 
 _sequence = itertools.count(1)
 
@@ -35,6 +42,39 @@ def customer(customer_factory):
         user_id="hong", name="홍길동", resident_number="900101-1234568", phone="010-1234-5678",
         email="hong@example.com",
     )
+
+
+@pytest.fixture
+def certificate_factory(db, request):
+    """Issue certificates through ``certificate_issue``; every call gets a fresh flow ID.
+
+    The owner is the ``customer`` fixture unless ``customer=`` says otherwise (requested only then,
+    so a test issuing for other customers alone does not create 홍길동 as well); any other keyword
+    (``pin``, ``reissue_reason``, ``flow_id``, ...) goes to the service as given.
+    """
+    def make(*, customer=None, pin=PIN, **overrides):
+        if customer is None:
+            customer = request.getfixturevalue("customer")
+        overrides.setdefault("flow_id", uuid.uuid4().hex)
+        return certificate_issue(customer=customer, pin=pin, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def certificate(certificate_factory):
+    return certificate_factory()
+
+
+@pytest.fixture
+def outbox(settings):
+    """SMS and ARS delivered into the locmem backend's outbox, empty at the start and the end."""
+    settings.SMS_BACKEND = LOCMEM
+    settings.ARS_BACKEND = LOCMEM
+    settings.SIMULATED_PHONE_ENABLED = True
+    locmem.clear_outbox()
+    yield locmem.outbox
+    locmem.clear_outbox()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -52,3 +52,8 @@ def test_bank_name_comes_from_settings(client, settings):
     header = header_of(get_page(client, "/"))
     assert "모의저축은행" in header
     assert "KB국민은행" not in header
+
+
+def test_pages_say_the_configured_validity(client, settings):
+    settings.CERTIFICATE_VALIDITY_DAYS = 1095
+    assert "유효기간은 3년이며" in get_page(client, "/personal/")

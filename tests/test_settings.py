@@ -149,3 +149,21 @@ def test_check_deploy_reports_only_what_a_tls_proxy_covers():
     )
     reported = set(re.findall(r"\((\w+\.[WE]\d+)\)", result.stdout + result.stderr))
     assert reported == {"security.W004", "security.W008"}, result.stdout + result.stderr
+
+
+def test_error_reports_hide_the_pin_pepper():
+    from django.views.debug import get_default_exception_reporter_filter
+
+    safe = get_default_exception_reporter_filter().get_safe_settings()
+    for name in ("PIN_PEPPER", "FIELD_ENCRYPTION_KEYS", "RRN_LOOKUP_KEY", "CA_KEY_PASSPHRASE",
+                 "SECRET_KEY"):
+        assert set(str(safe[name])) == {"*"}, name
+
+
+def test_a_maximum_age_below_the_idle_timeout_stops_start_up():
+    secrets = {**generate_secrets(), "ENV_FILE": "/nonexistent"}
+    refused = start_django({**secrets, "FLOW_IDLE_TIMEOUT": "600", "FLOW_MAX_AGE": "599"})
+    assert refused.returncode != 0
+    assert "FLOW_MAX_AGE must be at least FLOW_IDLE_TIMEOUT" in refused.stderr
+    started = start_django({**secrets, "FLOW_IDLE_TIMEOUT": "600", "FLOW_MAX_AGE": "600"})
+    assert started.returncode == 0, started.stderr

@@ -307,3 +307,14 @@ def test_staff_groups_see_customers_masked(client, customer, group):
         assert "홍*동" in page.content.decode() and "홍길동" not in page.content.decode()
     # View-only: no change is accepted.
     assert client.post(change_url(customer), {"name": "x"}).status_code == 403
+
+
+def test_customer_admin_pages(admin_client, customer, certificate):
+    changelist = admin_client.get(CHANGELIST)
+    assert changelist.status_code == 200
+    assert [c.pk for c in changelist.context["cl"].result_list] == [customer.pk]
+    body = html(changelist)
+    assert "900101-1******" in body and FULL_TAIL not in body
+    change = admin_client.get(change_url(customer))
+    assert change.status_code == 200
+    assert FULL_TAIL not in html(change)

@@ -6,21 +6,15 @@ import pytest
 from django.urls import reverse
 
 from certificates.wizard.steps import STEPS
+from tests.conftest import PIN
 from verification import services as verification
 from verification.backends import locmem
 
-LOCMEM = "verification.backends.locmem.LocmemBackend"
-PIN = "135790"
-
 
 @pytest.fixture(autouse=True)
-def locmem_channels(settings):
-    settings.SMS_BACKEND = LOCMEM
-    settings.ARS_BACKEND = LOCMEM
-    settings.SIMULATED_PHONE_ENABLED = True
-    locmem.clear_outbox()
-    yield locmem.outbox
-    locmem.clear_outbox()
+def outbox(outbox):
+    """Every test here delivers SMS and ARS into the locmem outbox (tests/conftest.py)."""
+    return outbox
 
 
 class Wizard:

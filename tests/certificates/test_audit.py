@@ -1,7 +1,6 @@
 """The audit trail: every lifecycle event with who, when and from where, never a secret; append-only."""
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,12 +14,10 @@ from certificates.renewal import certificates_renew
 from certificates.services import (
     KeyLocked,
     PinRefused,
-    certificate_issue,
     certificate_unlock_key,
 )
+from tests.conftest import PIN
 from verification import services as verification
-
-from .conftest import PIN
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +44,7 @@ def assert_no_secret_in(events, secrets):
 
 
 def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
-    wizard_factory, customer, settings, locmem_channels, django_capture_on_commit_callbacks
+    wizard_factory, customer, settings, outbox, django_capture_on_commit_callbacks
 ):
     settings.SMS_RESEND_COOLDOWN = 0  # the second walk texts the same phone within a minute
     settings.ARS_RECALL_COOLDOWN = 0
@@ -93,7 +90,7 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
     assert events[3].reason == f"자동 갱신: 이전 일련번호 {second.serial}"
     assert events[4].reason == events[5].reason == "키 손상 고객 분실 신고"
 
-    codes = codes_sent(locmem_channels)
+    codes = codes_sent(outbox)
     assert len(codes) == 2  # one SMS code per wizard walk
     every_event = CertificateEvent.objects.all()
     assert_no_secret_in(every_event, [RRN, RRN.replace("-", ""), RRN[-7:], PIN, SECOND_PIN,
@@ -101,7 +98,7 @@ def test_issue_reissue_renew_revoke_leaves_the_whole_trail(
 
 
 def test_a_wrong_sms_code_is_recorded_as_a_failed_verification(wizard, customer,
-                                                                 locmem_channels):
+                                                                 outbox):
     wizard.until("sms")
     wizard.send_code()
     code = wizard.last_code()
@@ -116,7 +113,7 @@ def test_a_wrong_sms_code_is_recorded_as_a_failed_verification(wizard, customer,
     assert_no_secret_in([event], [code, wrong, RRN[-7:]])
 
 
-def test_a_failed_verification_records_the_client_ip(wizard, locmem_channels):
+def test_a_failed_verification_records_the_client_ip(wizard, outbox):
     wizard.until("sms")
     wizard.send_code()
     wizard.verify_code(f"{(int(wizard.last_code()) + 1) % 1_000_000:06d}")
@@ -144,9 +141,9 @@ def test_details_that_do_not_match_at_the_sms_step_are_recorded(wizard, customer
     assert event.reason == "추가 본인 확인 정보 불일치"
 
 
-def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings):
+def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings, certificate_factory):
     settings.PIN_SCRYPT_N = 2**10
-    certificate = certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
+    certificate = certificate_factory()
     wrong = "975310"
     for attempt in range(1, settings.PIN_MAX_FAILURES):
         with pytest.raises(PinRefused) as raised:
@@ -174,9 +171,9 @@ def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings):
     assert len(trail(customer)) == len(events) + 1
 
 
-def test_events_are_append_only(customer, settings):
+def test_events_are_append_only(settings, certificate_factory):
     settings.PIN_SCRYPT_N = 2**10
-    certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
+    certificate_factory()
     event = CertificateEvent.objects.get(kind="issued")
 
     event.reason = "rewritten"

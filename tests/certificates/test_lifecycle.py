@@ -1,23 +1,13 @@
 """Every status change goes through the lifecycle: guarded, audited, signalled, followed up."""
 
-import uuid
-
 import pytest
 from django.db import transaction
 
 from certificates import lifecycle
 from certificates.models import Certificate, CertificateEvent, RevocationList
-from certificates.services import certificate_issue
 from certificates.signals import post_transition, pre_transition
 
-from .conftest import PIN
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def certificate(customer):
-    return certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
 
 
 def test_each_transition_is_declared_once_with_its_event():
@@ -104,8 +94,9 @@ def test_revocation_writes_its_event_and_republishes_the_crl_after_commit(
     assert (event.actor, event.reason) == ("staff", "키 손상 분실 신고")
 
 
-def test_lock_moves_only_the_active_certificate_of_that_key(certificate, customer_factory):
-    other = certificate_issue(customer=customer_factory(), pin=PIN, flow_id=uuid.uuid4().hex)
+def test_lock_moves_only_the_active_certificate_of_that_key(certificate, certificate_factory,
+                                                            customer_factory):
+    other = certificate_factory(customer=customer_factory())
     assert lifecycle.certificates_lock(sealed_key_id=certificate.sealed_key_id,
                                        customer_id=certificate.customer_id, client_ip="10.0.0.1",
                                        reason="비밀번호 5회 오류") == 1
@@ -139,44 +130,44 @@ def _notices(outbox):
 
 
 def test_issue_reissue_and_revocation_each_send_one_notice(
-    customer, locmem_channels, django_capture_on_commit_callbacks
+    customer, outbox, django_capture_on_commit_callbacks, certificate_factory
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first = certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
-    [issued] = _notices(locmem_channels)
+        first = certificate_factory()
+    [issued] = _notices(outbox)
     assert issued.startswith("[KB국민은행] ")
     assert "금융인증서가 발급되었습니다." in issued
     assert "본인이 아닌 경우 즉시 고객센터(1588-9999)로 신고해 주세요." in issued
     assert first.serial not in issued and customer.name not in issued
 
-    locmem_channels.clear()
+    outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        certificate_issue(customer=customer, pin="246802", flow_id=uuid.uuid4().hex,
-                          reissue_reason="lost")
-    [reissued] = _notices(locmem_channels)  # one notice, not one for the revocation as well
+        certificate_factory(pin="246802", reissue_reason="lost")
+    [reissued] = _notices(outbox)  # one notice, not one for the revocation as well
     assert "재발급되었고 이전 인증서는 폐기되었습니다" in reissued
 
-    locmem_channels.clear()
+    outbox.clear()
     current = Certificate.objects.current().get(customer=customer)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.certificate_revoke(certificate=current, reason="key_compromise", actor="staff")
-    [revoked] = _notices(locmem_channels)
+    [revoked] = _notices(outbox)
     assert "금융인증서가 폐기되었습니다." in revoked
-    assert [d.phone for d in locmem_channels] == ["+821012345678"]
+    assert [d.phone for d in outbox] == ["+821012345678"]
 
 
-def test_notice_states_when_in_seoul_time(customer, locmem_channels, django_capture_on_commit_callbacks):
+def test_notice_states_when_in_seoul_time(customer, certificate_factory, outbox,
+                                          django_capture_on_commit_callbacks):
     import time_machine
 
     with time_machine.travel("2026-12-01T15:30:00+00:00", tick=False), \
             django_capture_on_commit_callbacks(execute=True):
-        certificate_issue(customer=customer, pin=PIN, flow_id=uuid.uuid4().hex)
-    assert "2026.12.02 00:30" in _notices(locmem_channels)[0]
+        certificate_factory(customer=customer)
+    assert "2026.12.02 00:30" in _notices(outbox)[0]
 
 
-def test_a_failed_revocation_sends_no_notice(certificate, locmem_channels,
+def test_a_failed_revocation_sends_no_notice(certificate, outbox,
                                              django_capture_on_commit_callbacks):
-    locmem_channels.clear()
+    outbox.clear()
 
     def refuse(sender, **kwargs):
         raise PermissionError
@@ -188,4 +179,4 @@ def test_a_failed_revocation_sends_no_notice(certificate, locmem_channels,
                                          actor="staff")
     finally:
         pre_transition.disconnect(refuse)
-    assert _notices(locmem_channels) == []
+    assert _notices(outbox) == []

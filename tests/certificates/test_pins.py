@@ -7,8 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from certificates.pins import error_messages, validate_pin
-
-from .conftest import PIN
+from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
 

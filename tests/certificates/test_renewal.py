@@ -4,7 +4,6 @@ import base64
 import io
 import re
 import threading
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -25,12 +24,11 @@ from certificates.ca import load_issuing_ca
 from certificates.management.commands.renew_certificates import Command
 from certificates.models import VID_PURPOSE, Certificate, CertificateEvent, SealedKey
 from certificates.renewal import certificates_renew
-from certificates.services import certificate_issue, certificate_unlock_key
-from verification.backends import locmem
+from certificates.services import certificate_unlock_key
+from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
 
-PIN = "135790"
 SEOUL = ZoneInfo("Asia/Seoul")
 WINDOW = timedelta(days=30)
 SECOND = timedelta(seconds=1)
@@ -41,13 +39,9 @@ class Crash(BaseException):
 
 
 @pytest.fixture(autouse=True)
-def locmem_sms(settings):
-    settings.SMS_BACKEND = "verification.backends.locmem.LocmemBackend"
+def fast_sealing(settings):
     # Sealing is not under test here; the smallest scrypt cost keyseal allows keeps issuing fast.
     settings.PIN_SCRYPT_N = 2**10
-    locmem.clear_outbox()
-    yield locmem.outbox
-    locmem.clear_outbox()
 
 
 @pytest.fixture
@@ -78,12 +72,14 @@ def command(django_capture_on_commit_callbacks):
     return run
 
 
-def issue(customer, pin=PIN):
-    return certificate_issue(customer=customer, pin=pin, flow_id=uuid.uuid4().hex)
+@pytest.fixture
+def issue_many(certificate_factory, customer_factory):
+    """``issue_many(count)``: one certificate for each of ``count`` new customers."""
 
+    def make(count):
+        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
 
-def issue_many(customer_factory, count):
-    return [issue(customer_factory()) for _ in range(count)]
+    return make
 
 
 def inside_window(certificates):
@@ -107,26 +103,26 @@ def summary_line(out):
 
 # -- The window's edges -----------------------------------------------------------------------------
 
-def test_expiring_in_exactly_the_window_is_renewed(customer, renew):
-    old = issue(customer)
+def test_expiring_in_exactly_the_window_is_renewed(renew, certificate_factory):
+    old = certificate_factory()
     report = renew(now=old.not_after - WINDOW)
     assert (report.renewed, report.failed, sum(report.skipped.values())) == (1, 0, 0)
     assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.RENEWED
     assert Certificate.objects.get(renewed_from=old).status == Certificate.Status.ACTIVE
 
 
-def test_one_second_beyond_the_window_is_not_renewed(customer, renew, locmem_sms):
-    old = issue(customer)
+def test_one_second_beyond_the_window_is_not_renewed(renew, outbox, certificate_factory):
+    old = certificate_factory()
     report = renew(now=old.not_after - WINDOW - SECOND)
     assert (report.renewed, report.failed, sum(report.skipped.values())) == (0, 0, 0)
     assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.ACTIVE
     assert Certificate.objects.count() == 1
-    assert sms(locmem_sms) == []
+    assert sms(outbox) == []
 
 
 @pytest.mark.parametrize(("beyond", "renewed"), [(timedelta(0), 1), (SECOND, 0)])
-def test_command_edges_with_the_clock_moved(customer, command, beyond, renewed):
-    old = issue(customer)
+def test_command_edges_with_the_clock_moved(command, beyond, renewed, certificate_factory):
+    old = certificate_factory()
     out, _err = command(at=old.not_after - WINDOW - beyond)
     assert summary_line(out) == (
         f"renewed: {renewed}; skipped (reissue required): 0; expired: 0; failed: 0"
@@ -136,16 +132,16 @@ def test_command_edges_with_the_clock_moved(customer, command, beyond, renewed):
     assert Certificate.objects.get(pk=old.pk).status == expected
 
 
-def test_expiring_at_this_very_second_is_still_renewed(customer, renew):
-    old = issue(customer)
+def test_expiring_at_this_very_second_is_still_renewed(renew, certificate_factory):
+    old = certificate_factory()
     report = renew(now=old.not_after)
     assert (report.renewed, report.expired) == (1, 0)
     assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.RENEWED
     assert Certificate.objects.get(renewed_from=old).not_before == old.not_after
 
 
-def test_one_second_past_expiry_it_is_expired_not_renewed(customer, renew):
-    old = issue(customer)
+def test_one_second_past_expiry_it_is_expired_not_renewed(renew, certificate_factory):
+    old = certificate_factory()
     report = renew(now=old.not_after + SECOND)
     assert (report.renewed, report.expired) == (0, 1)
     assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.EXPIRED
@@ -154,8 +150,10 @@ def test_one_second_past_expiry_it_is_expired_not_renewed(customer, renew):
 
 # -- What a renewal produces --------------------------------------------------------------------------
 
-def test_renewal_certifies_the_same_key_with_a_new_serial_and_validity(customer, renew, settings):
-    old = issue(customer)
+def test_renewal_certifies_the_same_key_with_a_new_serial_and_validity(
+    customer, renew, settings, certificate_factory
+):
+    old = certificate_factory()
     old_parsed = pki.load_certificate(bytes(old.der))
     renew(now=old.not_after - timedelta(days=10))
 
@@ -191,8 +189,8 @@ def test_renewal_certifies_the_same_key_with_a_new_serial_and_validity(customer,
     assert pki.binding_matches(cert_der=bytes(new.der), real_name=customer.name, vid=vid)
 
 
-def test_the_sealed_key_opens_and_matches_the_renewed_certificate(customer, renew):
-    old = issue(customer)
+def test_the_sealed_key_opens_and_matches_the_renewed_certificate(renew, certificate_factory):
+    old = certificate_factory()
     renew(now=old.not_after - timedelta(days=1))
     new = Certificate.objects.get(renewed_from=old)
     key = certificate_unlock_key(certificate=new, pin=PIN)
@@ -201,20 +199,20 @@ def test_the_sealed_key_opens_and_matches_the_renewed_certificate(customer, rene
 
 
 def test_renewal_records_an_event_and_texts_the_new_expiry_date_in_seoul(
-    customer, renew, locmem_sms
+    customer, renew, outbox, certificate_factory
 ):
     # Issued at 20:00 UTC, the certificate expires on a date that is one day later in Seoul.
     tomorrow = timezone.now().astimezone(UTC).date() + timedelta(days=1)
     with time_machine.travel(datetime(tomorrow.year, tomorrow.month, tomorrow.day, 20, tzinfo=UTC),
                              tick=False):
-        old = issue(customer)
+        old = certificate_factory()
     moment = old.not_after - timedelta(days=3)
     renew(now=moment)
     new = Certificate.objects.get(renewed_from=old)
 
     seoul_date = new.not_after.astimezone(SEOUL).strftime("%Y.%m.%d")
     assert seoul_date != new.not_after.astimezone(UTC).strftime("%Y.%m.%d")
-    [notice] = sms(locmem_sms)
+    [notice] = sms(outbox)
     assert notice.phone == customer.phone
     assert "자동 갱신" in notice.body
     assert f"만료일: {seoul_date}" in notice.body
@@ -228,8 +226,8 @@ def test_renewal_records_an_event_and_texts_the_new_expiry_date_in_seoul(
     assert event.reason == f"자동 갱신: 이전 일련번호 {old.serial}"
 
 
-def test_locked_and_reissue_required_certificates_are_not_renewed(customer_factory, renew):
-    locked, waiting = issue_many(customer_factory, 2)
+def test_locked_and_reissue_required_certificates_are_not_renewed(renew, issue_many):
+    locked, waiting = issue_many(2)
     Certificate.objects.filter(pk=locked.pk).update(status=Certificate.Status.LOCKED)
     Certificate.objects.filter(pk=waiting.pk).update(status=Certificate.Status.REISSUE_REQUIRED)
     report = renew(now=inside_window([locked, waiting]))
@@ -248,9 +246,9 @@ MISMATCHES = [
 
 @pytest.mark.parametrize(("change", "reason", "label"), MISMATCHES)
 def test_a_changed_detail_stops_renewal_and_asks_for_a_reissue(
-    customer, renew, locmem_sms, change, reason, label
+    customer, renew, outbox, change, reason, label, certificate_factory
 ):
-    old = issue(customer)
+    old = certificate_factory()
     customer_update(customer=customer, **change)
     moment = old.not_after - timedelta(days=5)
 
@@ -267,7 +265,7 @@ def test_a_changed_detail_stops_renewal_and_asks_for_a_reissue(
     assert event.certificate_id == old.pk and event.customer_id == customer.pk
     assert event.actor == CertificateEvent.Actor.SYSTEM and event.created_at == moment
     assert event.reason == f"고객 정보 불일치: {label}"
-    [notice] = sms(locmem_sms)
+    [notice] = sms(outbox)
     customer.refresh_from_db()
     assert notice.phone == customer.phone  # the number on record now
     assert "재발급" in notice.body and "자동 갱신하지 못했습니다" in notice.body
@@ -275,20 +273,20 @@ def test_a_changed_detail_stops_renewal_and_asks_for_a_reissue(
     # Asked once: the next night neither renews nor texts again.
     again = renew(now=moment + timedelta(days=1))
     assert (again.renewed, sum(again.skipped.values())) == (0, 0)
-    assert len(sms(locmem_sms)) == 1
+    assert len(sms(outbox)) == 1
     assert CertificateEvent.objects.filter(kind="renewal_skipped").count() == 1
 
 
-def test_the_same_details_in_another_spelling_still_renew(customer, renew):
+def test_the_same_details_in_another_spelling_still_renew(customer, renew, certificate_factory):
     """A phone typed without dashes is the same number: no false "reissue required"."""
-    old = issue(customer)
+    old = certificate_factory()
     customer_update(customer=customer, phone="01012345678")
     report = renew(now=old.not_after - timedelta(days=5))
     assert report.renewed == 1 and not report.skipped
 
 
-def test_summary_counts_skips_by_reason(customer_factory, command):
-    certificates = issue_many(customer_factory, 4)
+def test_summary_counts_skips_by_reason(command, issue_many):
+    certificates = issue_many(4)
     for certificate, (change, _reason, _label) in zip(certificates, MISMATCHES, strict=False):
         customer_update(customer=certificate.customer, **change)
     out, _err = command(at=inside_window(certificates))
@@ -301,13 +299,13 @@ def test_summary_counts_skips_by_reason(customer_factory, command):
 
 # -- Idempotence and expiry ----------------------------------------------------------------------------
 
-def test_a_second_run_renews_nothing_and_sends_nothing(customer_factory, renew, locmem_sms):
-    certificates = issue_many(customer_factory, 3)
+def test_a_second_run_renews_nothing_and_sends_nothing(renew, outbox, issue_many):
+    certificates = issue_many(3)
     moment = inside_window(certificates)
     first = renew(now=moment)
     assert first.renewed == 3
     rows, events, texts = (Certificate.objects.count(), CertificateEvent.objects.count(),
-                           len(sms(locmem_sms)))
+                           len(sms(outbox)))
     assert (rows, texts) == (6, 3)
 
     second = renew(now=moment)
@@ -315,11 +313,11 @@ def test_a_second_run_renews_nothing_and_sends_nothing(customer_factory, renew, 
         0, 0, 0, 0)
     assert Certificate.objects.count() == rows
     assert CertificateEvent.objects.count() == events
-    assert len(sms(locmem_sms)) == texts
+    assert len(sms(outbox)) == texts
 
 
-def test_certificates_past_their_expiry_are_marked_expired(customer_factory, renew, command):
-    active, locked, fresh = issue_many(customer_factory, 3)
+def test_certificates_past_their_expiry_are_marked_expired(renew, command, issue_many):
+    active, locked, fresh = issue_many(3)
     Certificate.objects.filter(pk=locked.pk).update(status=Certificate.Status.LOCKED)
     moment = max(active.not_after, locked.not_after) + SECOND
     Certificate.objects.filter(pk=fresh.pk).update(not_after=moment + timedelta(days=100))
@@ -391,9 +389,9 @@ def fail_notifying(monkeypatch, exception):
     ],
 )
 def test_a_crash_mid_batch_leaves_the_batch_untouched_and_the_next_run_finishes(
-    customer_factory, renew, monkeypatch, locmem_sms, inject
+    renew, monkeypatch, outbox, inject, issue_many
 ):
-    certificates = issue_many(customer_factory, 4)
+    certificates = issue_many(4)
     moment = inside_window(certificates)
     events_before = CertificateEvent.objects.count()
 
@@ -406,20 +404,20 @@ def test_a_crash_mid_batch_leaves_the_batch_untouched_and_the_next_run_finishes(
     assert Certificate.objects.count() == 4
     assert not Certificate.objects.filter(renewed_from__isnull=False).exists()
     assert CertificateEvent.objects.count() == events_before
-    assert sms(locmem_sms) == []  # nothing announced for a batch that did not happen
+    assert sms(outbox) == []  # nothing announced for a batch that did not happen
 
     report = renew(now=moment, batch_size=10)
     assert (report.renewed, report.failed) == (4, 0)
     assert statuses(certificates) == ["renewed"] * 4
     assert sorted(Certificate.objects.filter(renewed_from__isnull=False)
                   .values_list("renewed_from_id", flat=True)) == sorted(c.pk for c in certificates)
-    assert len(sms(locmem_sms)) == 4
+    assert len(sms(outbox)) == 4
 
 
 def test_a_crash_in_the_second_batch_keeps_the_first_batch_whole(
-    customer_factory, renew, monkeypatch, locmem_sms
+    renew, monkeypatch, outbox, issue_many
 ):
-    certificates = sorted(issue_many(customer_factory, 4), key=lambda c: (c.not_after, c.pk))
+    certificates = sorted(issue_many(4), key=lambda c: (c.not_after, c.pk))
     moment = inside_window(certificates)
     with monkeypatch.context() as patch:
         fail_on_call(patch, 3, Crash("killed"))
@@ -429,7 +427,7 @@ def test_a_crash_in_the_second_batch_keeps_the_first_batch_whole(
     assert statuses(certificates) == ["renewed", "renewed", "active", "active"]
     assert Certificate.objects.filter(renewed_from__isnull=False).count() == 2
     assert CertificateEvent.objects.filter(kind="renewed").count() == 2
-    assert len(sms(locmem_sms)) == 2
+    assert len(sms(outbox)) == 2
 
     report = renew(now=moment, batch_size=2)
     assert report.renewed == 2
@@ -438,9 +436,9 @@ def test_a_crash_in_the_second_batch_keeps_the_first_batch_whole(
 
 
 def test_one_failing_certificate_is_counted_and_the_others_renewed(
-    customer_factory, command, locmem_sms
+    command, outbox, issue_many
 ):
-    certificates = issue_many(customer_factory, 3)
+    certificates = issue_many(3)
     broken = certificates[1]
     Certificate.objects.filter(pk=broken.pk).update(der=b"not a certificate")
     out = io.StringIO()
@@ -459,8 +457,8 @@ def test_one_failing_certificate_is_counted_and_the_others_renewed(
     assert not Certificate.objects.filter(renewed_from=broken).exists()
 
 
-def test_a_transient_failure_is_retried_by_the_next_run(customer_factory, renew, monkeypatch):
-    certificates = issue_many(customer_factory, 3)
+def test_a_transient_failure_is_retried_by_the_next_run(renew, monkeypatch, issue_many):
+    certificates = issue_many(3)
     moment = inside_window(certificates)
     with monkeypatch.context() as patch:
         fail_on_call(patch, 2, RuntimeError("HSM busy"))
@@ -474,10 +472,10 @@ def test_a_transient_failure_is_retried_by_the_next_run(customer_factory, renew,
     assert statuses(certificates) == ["renewed"] * 3
 
 
-def test_exit_status_is_non_zero_when_anything_failed(customer_factory, monkeypatch, capsys):
+def test_exit_status_is_non_zero_when_anything_failed(monkeypatch, capsys, issue_many):
     """Through run_from_argv, as cron runs it: CommandError becomes exit status 1."""
     monkeypatch.setattr(connections, "close_all", lambda: None)  # keep the test's transaction
-    certificates = issue_many(customer_factory, 2)
+    certificates = issue_many(2)
     moment = inside_window(certificates)
     Certificate.objects.filter(pk=certificates[0].pk).update(der=b"\x00")
 
@@ -497,12 +495,12 @@ def test_exit_status_is_non_zero_when_anything_failed(customer_factory, monkeypa
 # -- Dry run and options ---------------------------------------------------------------------------------
 
 def test_dry_run_changes_nothing_and_reports_what_would_happen(
-    customer_factory, command, locmem_sms
+    customer_factory, command, outbox, certificate_factory, issue_many
 ):
-    due = issue_many(customer_factory, 3)
+    due = issue_many(3)
     customer_update(customer=due[0].customer, name="홍길순")
     moment = inside_window(due)
-    gone = issue(customer_factory())
+    gone = certificate_factory(customer=customer_factory())
     Certificate.objects.filter(pk=gone.pk).update(not_after=moment - SECOND)
     before = list(Certificate.objects.order_by("pk").values_list("pk", "status", "der"))
     events = CertificateEvent.objects.count()
@@ -515,7 +513,7 @@ def test_dry_run_changes_nothing_and_reports_what_would_happen(
     )
     assert list(Certificate.objects.order_by("pk").values_list("pk", "status", "der")) == before
     assert CertificateEvent.objects.count() == events
-    assert sms(locmem_sms) == []
+    assert sms(outbox) == []
 
     out, _err = command(at=moment)  # the real run does what the dry run said
     assert summary_line(out) == (
@@ -523,12 +521,12 @@ def test_dry_run_changes_nothing_and_reports_what_would_happen(
     )
 
 
-def test_limit_stops_after_that_many_earliest_first(customer_factory, command):
+def test_limit_stops_after_that_many_earliest_first(customer_factory, command, certificate_factory):
     start = timezone.now()
     certificates = []
     for hour in range(5):
         with time_machine.travel(start + timedelta(hours=hour), tick=False):
-            certificates.append(issue(customer_factory()))
+            certificates.append(certificate_factory(customer=customer_factory()))
     moment = certificates[0].not_after - timedelta(days=20)
 
     out, _err = command("--limit", "2", "--batch-size", "1", at=moment)
@@ -542,8 +540,8 @@ def test_limit_stops_after_that_many_earliest_first(customer_factory, command):
     assert statuses(certificates) == ["renewed"] * 5
 
 
-def test_batches_cover_every_certificate(customer_factory, renew):
-    certificates = issue_many(customer_factory, 5)
+def test_batches_cover_every_certificate(renew, issue_many):
+    certificates = issue_many(5)
     moment = inside_window(certificates)
     seen = []
     report = renew(now=moment, batch_size=2, progress=lambda r: seen.append(r.renewed))
@@ -552,19 +550,19 @@ def test_batches_cover_every_certificate(customer_factory, renew):
     assert statuses(certificates) == ["renewed"] * 5
 
 
-def test_batch_size_option(customer_factory, command):
-    certificates = issue_many(customer_factory, 5)
+def test_batch_size_option(command, issue_many):
+    certificates = issue_many(5)
     out, _err = command("--batch-size", "2", at=inside_window(certificates))
     assert summary_line(out).startswith("renewed: 5;")
     assert statuses(certificates) == ["renewed"] * 5
 
 
-def test_window_days_option_and_setting(customer_factory, command, settings):
+def test_window_days_option_and_setting(customer_factory, command, settings, certificate_factory):
     start = timezone.now()
     certificates = []
     for days in (0, 5, 30):  # due in 5, 10 and 35 days at the moment below
         with time_machine.travel(start + timedelta(days=days), tick=False):
-            certificates.append(issue(customer_factory()))
+            certificates.append(certificate_factory(customer=customer_factory()))
     moment = certificates[0].not_after - timedelta(days=5)
 
     command("--window-days", "7", at=moment)
@@ -590,32 +588,30 @@ def test_window_days_option_and_setting(customer_factory, command, settings):
         (["--window-days"], "expected one argument"),
     ],
 )
-def test_bad_option_values_are_refused(customer, args, message):
-    certificate = issue(customer)
+def test_bad_option_values_are_refused(args, message, certificate):
     with (pytest.raises(CommandError, match=re.escape(message)),
           time_machine.travel(certificate.not_after - timedelta(days=1), tick=False)):
         call_command("renew_certificates", *args, stdout=io.StringIO())
     assert Certificate.objects.get(pk=certificate.pk).status == Certificate.Status.ACTIVE
 
 
-def test_verbosity_zero_prints_nothing(customer, command):
-    certificate = issue(customer)
+def test_verbosity_zero_prints_nothing(command, certificate):
     out, err = command("--verbosity", "0", at=certificate.not_after - timedelta(days=1))
     assert (out, err) == ("", "")
     assert Certificate.objects.get(pk=certificate.pk).status == Certificate.Status.RENEWED
 
 
-def test_progress_is_shown_on_a_terminal(customer_factory, command, monkeypatch):
+def test_progress_is_shown_on_a_terminal(command, monkeypatch, issue_many):
     module = "certificates.management.commands.renew_certificates.sys"
     monkeypatch.setattr(module, SimpleNamespace(stderr=SimpleNamespace(isatty=lambda: True)))
-    certificates = issue_many(customer_factory, 3)
+    certificates = issue_many(3)
     _out, err = command("--batch-size", "2", at=inside_window(certificates))
     assert "\r2 processed (2 renewed)" in err
     assert "\r3 processed (3 renewed)" in err
 
 
-def test_no_progress_when_not_on_a_terminal(customer_factory, command):
-    certificates = issue_many(customer_factory, 2)
+def test_no_progress_when_not_on_a_terminal(command, issue_many):
+    certificates = issue_many(2)
     _out, err = command("--batch-size", "1", at=inside_window(certificates))
     assert "processed" not in err
 
@@ -626,10 +622,11 @@ def test_no_progress_when_not_on_a_terminal(customer_factory, command):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_renew_each_certificate_exactly_once(
-    customer_factory, settings, locmem_sms
+    settings, outbox, issue_many
 ):
     settings.CERTIFICATE_KEY_TYPE = "ec-p256"  # fast key generation for the setup
-    certificates = issue_many(customer_factory, 40)
+    certificates = issue_many(40)
+    outbox.clear()  # the issuance notices (sent at once: no test transaction holds them back)
     moment = inside_window(certificates)
     locmem_sms.clear()  # the issue notices (committed for real here): only renewal's count below
     barrier = threading.Barrier(2)
@@ -654,6 +651,6 @@ def test_two_concurrent_runs_renew_each_certificate_exactly_once(
     assert sorted(renewed_from) == sorted(c.pk for c in certificates)
     assert statuses(certificates) == ["renewed"] * 40
     assert CertificateEvent.objects.filter(kind="renewed").count() == 40
-    assert Counter(d.phone for d in sms(locmem_sms)) == Counter(
+    assert Counter(d.phone for d in sms(outbox)) == Counter(
         c.customer.phone for c in certificates
     )

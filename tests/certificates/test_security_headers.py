@@ -6,9 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from certcenter import views
+from tests.conftest import PIN
 from verification import services as verification
-
-from .conftest import PIN
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import uuid
 
 import pytest
 from cryptography import x509
@@ -20,19 +19,15 @@ from certificates.services import (
     certificate_issue,
     certificate_unlock_key,
 )
+from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
-PIN = "135790"
 
 
-def issue(customer, pin=PIN, **kwargs):
-    return certificate_issue(customer=customer, pin=pin, flow_id=uuid.uuid4().hex, **kwargs)
-
-
-def test_issue_twice_without_a_reason_is_refused(customer):
-    issue(customer)
+def test_issue_twice_without_a_reason_is_refused(customer, certificate_factory):
+    certificate_factory()
     with pytest.raises(CertificateExists):
-        issue(customer, pin="246802")
+        certificate_factory(pin="246802")
     assert Certificate.objects.filter(customer=customer).count() == 1
 
 
@@ -43,8 +38,7 @@ def test_same_flow_id_returns_the_same_certificate(customer):
     assert Certificate.objects.count() == 1
 
 
-def test_database_allows_one_current_certificate_per_customer(customer):
-    certificate = issue(customer)
+def test_database_allows_one_current_certificate_per_customer(customer, certificate):
     duplicate = Certificate(
         customer=customer, sealed_key=certificate.sealed_key, serial="abc", subject="x",
         key_type="rsa-2048", not_before=certificate.not_before, not_after=certificate.not_after,
@@ -75,15 +69,13 @@ def test_serial_is_recorded_before_signing(customer, monkeypatch):
     assert again.status == Certificate.Status.ACTIVE and again.pk != failed.pk
 
 
-def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(customer):
-    certificate = issue(customer)
+def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(certificate):
     key = certificate_unlock_key(certificate=certificate, pin=PIN)
     cert = pki.load_certificate(bytes(certificate.der))
     assert key.public_key().public_numbers() == cert.public_key().public_numbers()
 
 
-def test_five_wrong_pins_lock_the_certificate(customer, settings):
-    certificate = issue(customer)
+def test_five_wrong_pins_lock_the_certificate(settings, certificate):
     for left in range(settings.PIN_MAX_FAILURES - 1, 0, -1):
         with pytest.raises(PinRefused) as caught:
             certificate_unlock_key(certificate=certificate, pin="000001")
@@ -99,8 +91,7 @@ def test_five_wrong_pins_lock_the_certificate(customer, settings):
     assert kinds.count("pin_failed") == 5 and kinds.count("locked") == 1
 
 
-def test_a_right_pin_resets_the_failure_count(customer):
-    certificate = issue(customer)
+def test_a_right_pin_resets_the_failure_count(certificate):
     for _ in range(4):
         with pytest.raises(PinRefused):
             certificate_unlock_key(certificate=certificate, pin="000001")
@@ -110,19 +101,20 @@ def test_a_right_pin_resets_the_failure_count(customer):
     assert caught.value.attempts_left == 4
 
 
-def test_only_reissue_unlocks_a_locked_certificate(customer):
-    certificate = issue(customer)
+def test_only_reissue_unlocks_a_locked_certificate(certificate_factory):
+    certificate = certificate_factory()
     for _ in range(5):
         with pytest.raises((PinRefused, KeyLocked)):
             certificate_unlock_key(certificate=certificate, pin="000001")
-    new = issue(customer, pin="246802", reissue_reason="pin")
+    new = certificate_factory(pin="246802", reissue_reason="pin")
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
     assert certificate_unlock_key(certificate=new, pin="246802")
 
 
-def test_staff_revocation_updates_the_crl(customer, admin_user, django_capture_on_commit_callbacks):
-    certificate = issue(customer)
+def test_staff_revocation_updates_the_crl(
+    admin_user, django_capture_on_commit_callbacks, certificate
+):
     with django_capture_on_commit_callbacks(execute=True):
         certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff",
                            staff_user=admin_user, note="고객 요청")
@@ -133,15 +125,14 @@ def test_staff_revocation_updates_the_crl(customer, admin_user, django_capture_o
     assert event.staff_user == admin_user and "고객 요청" in event.reason
 
 
-def test_ec_p256_is_selectable(customer, settings):
+def test_ec_p256_is_selectable(settings, certificate_factory):
     settings.CERTIFICATE_KEY_TYPE = "ec-p256"
-    certificate = issue(customer)
+    certificate = certificate_factory()
     assert certificate.key_type == "ec-p256"
     assert pki.key_type_of(pki.load_certificate(bytes(certificate.der)).public_key()) == "ec-p256"
 
 
-def test_sealed_key_holds_no_clear_key_or_pin(customer):
-    certificate = issue(customer)
+def test_sealed_key_holds_no_clear_key_or_pin(certificate):
     key = certificate_unlock_key(certificate=certificate, pin=PIN)
     from cryptography.hazmat.primitives import serialization
 
@@ -153,11 +144,11 @@ def test_sealed_key_holds_no_clear_key_or_pin(customer):
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command line not installed")
 def test_openssl_verifies_issued_certificates_and_sees_revocations(
-    customer_factory, tmp_path, django_capture_on_commit_callbacks
+    customer_factory, tmp_path, django_capture_on_commit_callbacks, certificate_factory
 ):
     ca = load_issuing_ca()
-    good = issue(customer_factory())
-    bad = issue(customer_factory())
+    good = certificate_factory(customer=customer_factory())
+    bad = certificate_factory(customer=customer_factory())
     with django_capture_on_commit_callbacks(execute=True):
         certificate_revoke(certificate=bad, reason="key_compromise", actor="system")
     (tmp_path / "root.pem").write_text(pki.certificate_pem(ca.root_cert))
@@ -188,7 +179,7 @@ def test_openssl_verifies_issued_certificates_and_sees_revocations(
 
 
 def test_revoking_a_renewed_certificate_revokes_its_still_valid_predecessor(
-    customer, django_capture_on_commit_callbacks
+    django_capture_on_commit_callbacks, certificate_factory
 ):
     """Renewal keeps the key: the older certificate over it must not outlive a revocation."""
     from datetime import timedelta
@@ -197,7 +188,7 @@ def test_revoking_a_renewed_certificate_revokes_its_still_valid_predecessor(
 
     from certificates.renewal import certificates_renew
 
-    old = issue(customer)
+    old = certificate_factory()
     with time_machine.travel(old.not_after - timedelta(days=10), tick=False):
         certificates_renew()
         new = Certificate.objects.get(renewed_from=old)
@@ -210,14 +201,14 @@ def test_revoking_a_renewed_certificate_revokes_its_still_valid_predecessor(
         assert crl.get_revoked_certificate_by_serial_number(certificate.serial_int) is not None
 
 
-def test_a_renewed_certificate_that_expired_is_left_alone(customer):
+def test_a_renewed_certificate_that_expired_is_left_alone(certificate_factory):
     from datetime import timedelta
 
     import time_machine
 
     from certificates.renewal import certificates_renew
 
-    old = issue(customer)
+    old = certificate_factory()
     with time_machine.travel(old.not_after - timedelta(days=10), tick=False):
         certificates_renew()
     new = Certificate.objects.get(renewed_from=old)
@@ -227,20 +218,20 @@ def test_a_renewed_certificate_that_expired_is_left_alone(customer):
     assert old.status == Certificate.Status.RENEWED  # expired: no longer needs a CRL entry
 
 
-def test_a_revoked_certificate_cannot_be_used(customer):
+def test_a_revoked_certificate_cannot_be_used(certificate_factory):
     from certificates.services import CertificateNotUsable
 
-    certificate = issue(customer)
+    certificate = certificate_factory()
     certificate_revoke(certificate=certificate, reason="key_compromise", actor="staff")
     with pytest.raises(CertificateNotUsable):
         certificate_unlock_key(certificate=certificate, pin=PIN)
 
 
-def test_a_raised_kdf_cost_reseals_the_key_on_the_next_right_pin(customer, settings):
+def test_a_raised_kdf_cost_reseals_the_key_on_the_next_right_pin(settings, certificate_factory):
     from certificates.pki import keyseal
 
     settings.PIN_SCRYPT_N = 2**12
-    certificate = issue(customer)
+    certificate = certificate_factory()
     assert keyseal.kdf_parameters(bytes(certificate.sealed_key.sealed_private_key))["n"] == 2**12
     settings.PIN_SCRYPT_N = 2**14
     certificate_unlock_key(certificate=certificate, pin=PIN)

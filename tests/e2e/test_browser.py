@@ -18,13 +18,14 @@ from playwright.sync_api import Page, expect
 
 from certificates.models import Certificate
 from certificates.services import certificate_unlock_key
+from tests.conftest import PIN
 
 pytestmark = pytest.mark.e2e
 
 HANDSET_PATH = "/phone/01012345678/"
 USER_ID, RRN_FRONT, RRN_BACK = "hong", "900101", "1234568"
 NAME, BIRTH_DATE, PHONE = "홍길동", "19900101", "010-1234-5678"
-FIRST_PIN, NEW_PIN = "135790", "246802"
+FIRST_PIN, NEW_PIN = PIN, "246802"
 
 REISSUE_REASONS = (
     "분실", "비밀번호 분실/잠김", "해킹 등 보안 문제", "개인정보 변경", "유효기간 만료",

@@ -6,9 +6,6 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from verification.backends import locmem
-
-LOCMEM = "verification.backends.locmem.LocmemBackend"
 SIMULATED = "verification.backends.simulated.SimulatedBackend"
 # A fixed instant (10:00 in Seoul) so expiry boundaries are exact to the microsecond.
 START = datetime(2025, 3, 4, 1, 0, 0, tzinfo=UTC)
@@ -16,9 +13,7 @@ START = datetime(2025, 3, 4, 1, 0, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def verification_settings(settings):
-    """The rules of DESIGN §3, whatever a local .env says; delivery into ``locmem.outbox``."""
-    settings.SMS_BACKEND = LOCMEM
-    settings.ARS_BACKEND = LOCMEM
+    """The rules of DESIGN §3, whatever a local .env says (delivery: the ``outbox`` fixture)."""
     settings.SMS_CODE_TTL = 180
     settings.SMS_MAX_ATTEMPTS = 5
     settings.SMS_RESEND_COOLDOWN = 60
@@ -30,16 +25,13 @@ def verification_settings(settings):
     settings.ARS_RECALL_COOLDOWN = 0
     settings.ARS_MAX_CALLS = 0
     settings.BANK_NAME = "KB국민은행"
-    settings.SIMULATED_PHONE_ENABLED = True
     return settings
 
 
 @pytest.fixture(autouse=True)
-def outbox():
-    """The locmem backend's outbox, empty at the start and the end of every test."""
-    locmem.clear_outbox()
-    yield locmem.outbox
-    locmem.clear_outbox()
+def outbox(outbox):
+    """Every test here delivers into the locmem outbox (tests/conftest.py), emptied around it."""
+    return outbox
 
 
 @pytest.fixture
