@@ -628,7 +628,6 @@ def test_two_concurrent_runs_renew_each_certificate_exactly_once(
     certificates = issue_many(40)
     outbox.clear()  # the issuance notices (sent at once: no test transaction holds them back)
     moment = inside_window(certificates)
-    locmem_sms.clear()  # the issue notices (committed for real here): only renewal's count below
     barrier = threading.Barrier(2)
 
     def run(_):
