@@ -309,6 +309,7 @@ def worker_issuance() -> None:
     from certificates.ca import load_issuing_ca
     from certificates.pki import keyseal
     from certificates.wizard.flow import SESSION_KEY, Flow
+    from certificates.wizard.steps import steps_for
 
     # RSA key generation time is heavy-tailed (a few keys take 3x the usual); medians of 100
     # samples a side are compared, so one slow prime search on either side does not decide it.
@@ -328,9 +329,10 @@ def worker_issuance() -> None:
         client.cookies.clear()  # a new customer, a new session
         flow = Flow.new()
         flow.set("customer", customer.pk)
-        for step in flow.steps:
-            flow.complete(step)
-        del flow.data["done"]["pin"]
+        for step in steps_for(flow.kind):
+            if step.name == "pin":
+                break
+            flow.complete(step.name)
         session = client.session
         session[SESSION_KEY] = flow.data
         session.save()
