@@ -297,7 +297,7 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
             Certificate.objects.bulk_create(rows)
 
 
-def worker_issuance() -> None:
+def worker_issuance(samples: str = "100") -> None:
     """PIN submitted → certificate stored, through the real view, against the raw floor."""
     from django.conf import settings
     from django.test import Client
@@ -313,7 +313,7 @@ def worker_issuance() -> None:
 
     # RSA key generation time is heavy-tailed (a few keys take 3x the usual); medians of 100
     # samples a side are compared, so one slow prime search on either side does not decide it.
-    samples = 100
+    samples = int(samples)
     ca = load_issuing_ca()
     url = reverse("certificates:pin")
     server, floor = [], []
@@ -591,13 +591,16 @@ def worker_identify(pairs: str) -> None:
         for i in range(20)
     ]
     unknown = [f"nobody{i:03d}" for i in range(20)]
-    url = reverse("certificates:identify")
     rng = random.Random(4)
+
+    def terms_pass(client) -> str:
+        """The identification URL that agreeing to the terms hands out (it carries the pass)."""
+        return client.post(reverse("certificates:terms"), {"agree_all": "on"})["Location"]
 
     def attempt(client, user_id, expected) -> float:
         data = {"user_id": user_id, "rrn_front": "900101", "rrn_back": "2999999"}
         started = time.perf_counter()
-        response = client.post(url, data)
+        response = client.post(client.identify_url, data)
         elapsed = time.perf_counter() - started
         assert response.status_code == 200, response.status_code
         assert expected.encode() in response.content, user_id
@@ -618,16 +621,16 @@ def worker_identify(pairs: str) -> None:
                 differences.append(t_known - t_unknown)
         return statistics.median(differences) * 1000
 
-    # One client, one session at the identification step (as in the issuance section).
+    # One client at the identification step (no session exists before identification succeeds).
     client = Client(REMOTE_ADDR="192.0.2.10")
-    client.post(reverse("certificates:terms"), {"agree_all": "on"})
+    client.identify_url = terms_pass(client)
     # Open: the limits out of reach, every try a counted failure.
     settings.LOOKUP_MAX_FAILURES = 10**9
     open_ms = paired(client, "일치하는 인터넷뱅킹 고객이 없습니다")
     # Throttled: this client IP used up its allowance on other IDs; every try is refused.
     settings.LOOKUP_MAX_FAILURES = 5
     throttled = Client(REMOTE_ADDR="192.0.2.20")
-    throttled.post(reverse("certificates:terms"), {"agree_all": "on"})
+    throttled.identify_url = terms_pass(throttled)
     for i in range(5):
         attempt(throttled, f"spent{i}", "일치하는 인터넷뱅킹 고객이 없습니다")
     throttled_ms = paired(throttled, "잠시 이용할 수 없습니다")
