@@ -116,7 +116,9 @@ def test_all_columns_of_all_tables_hold_no_clear_number():
     assert b"+821012345678" in dump
     # ... and no demo resident number, in either spelling.
     assert found_in(dump, DEMO_NUMBER_FORMS) == []
-    assert not re.search(rb"(?<!\d)\d{6}-?[0-9]\d{6}(?!\d)", dump)
+    # A number on its own, not a digit run inside a hex or base64 token (an HMAC of 64 hex digits
+    # holds a 13-digit run often enough to fail a fresh clone's secrets one time in ten).
+    assert not re.search(rb"(?<![0-9A-Za-z])\d{6}-?[0-9]\d{6}(?![0-9A-Za-z])", dump)
 
     # Proof that the scan can fail: a number put in a clear column is found.
     demo = DEMO_CUSTOMERS[0]
