@@ -162,10 +162,10 @@ class AppendOnlyQuerySet(models.QuerySet):
     """Bulk changes are refused too, not only ``save()`` / ``delete()`` on one row."""
 
     def update(self, **kwargs):
-        raise ValueError("CertificateEvent rows are append-only.")
+        raise ValueError(f"{self.model.__name__} rows are append-only.")
 
     def delete(self):
-        raise ValueError("CertificateEvent rows are append-only.")
+        raise ValueError(f"{self.model.__name__} rows are append-only.")
 
     update.queryset_only = True
     delete.queryset_only = True
@@ -185,6 +185,10 @@ class CertificateEvent(models.Model):
         PIN_FAILED = "pin_failed", _("비밀번호 오류")
         VERIFICATION_FAILED = "verification_failed", _("본인 확인 실패")
         ISSUE_FAILED = "issue_failed", _("발급 실패")
+        PIN_CHANGED = "pin_changed", _("비밀번호 변경")
+        CLOUD_CONNECTED = "cloud_connected", _("클라우드 연결")
+        CLOUD_DISCONNECTED = "cloud_disconnected", _("클라우드 연결 해제")
+        SIGNATURE_REFUSED = "signature_refused", _("서명 검증 실패")
 
     class Actor(models.TextChoices):
         CUSTOMER = "customer", _("고객")
@@ -263,3 +267,69 @@ class RevocationList(models.Model):
 
     def __str__(self):
         return f"CRL #{self.pk} ({self.entry_count})"
+
+
+class CloudDevice(models.Model):
+    """A browser the customer let connect to their cloud certificates without asking again (자동 연결).
+
+    The browser holds a random token in a signed cookie; only the token's HMAC is stored, so a
+    database dump connects nobody. Revocable one by one (이용 기기) and ending by itself.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cloud_devices",
+                                 verbose_name=_("고객"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(_("기기"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("등록 일시"))
+    last_used_at = models.DateTimeField(_("마지막 사용"))
+    expires_at = models.DateTimeField(_("만료 일시"))
+    revoked_at = models.DateTimeField(_("해제 일시"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("이용 기기")
+        verbose_name_plural = _("이용 기기")
+        ordering = ["-last_used_at"]
+
+    def __str__(self):
+        return self.label or f"device #{self.pk}"
+
+
+class CertificateUse(models.Model):
+    """One use of a certificate (a signature asked for, made and checked): append-only, no secret.
+
+    ``purpose`` is the signing service's type (01 로그인, 02 송금 …); ``content_digest`` the SHA-256
+    of exactly what was signed; ``result`` "ok" or the refusal's code.
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "01", _("로그인")
+        TRANSFER = "02", _("송금")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="uses",
+                                    verbose_name=_("인증서"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="certificate_uses",
+                                 verbose_name=_("고객"))
+    purpose = models.CharField(_("용도"), max_length=2, choices=Purpose)
+    content_digest = models.CharField(_("서명 원문 SHA-256"), max_length=64)
+    result = models.CharField(_("결과"), max_length=32)
+    client_ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("일시"), db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("인증서 사용 기록")
+        verbose_name_plural = _("인증서 사용 기록")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.result}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("CertificateUse rows are append-only.")
+        super().save(*args, **kwargs)
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"

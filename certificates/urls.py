@@ -1,6 +1,6 @@
 """URLs of the certificates app: the wizard's steps (from the step registry) and the CA's files."""
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from certificates import views
 from certificates.wizard import views as wizard
@@ -27,6 +27,9 @@ urlpatterns = [
     path(WIZARD + "cancel/", wizard.cancel, name="cancel"),
     path(WIZARD + "timeout/", wizard.timeout, name="timeout"),
     path(WIZARD + "certificate.<certfmt:fmt>", wizard.certificate_download, name="download"),
+    path("personal/finance-cert/cloud/", include("certificates.cloud.urls")),
+    path("personal/finance-cert/manage/", include("certificates.manage.urls")),
+    path("bank/", include("certificates.banking.urls")),
     path("ca/crl.crl", views.crl, name="crl"),
     path("ca/issuing-ca.crt", views.issuing_ca, name="issuing_ca"),
     path("ca/chain.pem", views.chain, name="chain"),

@@ -1,0 +1,3 @@
+"""URLs of this room (included by certificates/urls.py under the app's namespace)."""
+
+urlpatterns = []
