@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -145,9 +145,12 @@ def _issued_certificate(signer: x509.Certificate | None) -> Certificate | None:
     """Our record of the certificate the signature names: same serial and the very same bytes."""
     if signer is None:
         return None
-    found = (Certificate.objects.select_related("sealed_key", "customer")
-             .filter(serial=f"{signer.serial_number:x}").first())
-    if found is None or found.der is None or bytes(found.der) != pki.certificate_der(signer):
+    try:
+        found = Certificate.objects.select_related("sealed_key").get(
+            serial=f"{signer.serial_number:x}")
+    except Certificate.DoesNotExist:
+        return None
+    if found.der is None or bytes(found.der) != pki.certificate_der(signer):
         return None
     return found
 
@@ -186,13 +189,16 @@ def _check_status(certificate: Certificate | None) -> Certificate:
     return certificate
 
 
-def _check_binding(certificate: Certificate, signer: x509.Certificate) -> None:
+def _check_binding(certificate: Certificate, signer: x509.Certificate, *,
+                   customer: Customer) -> None:
     """KISA's VID, recomputed from what the bank holds: the resident number on file for the
     certificate's customer and the R kept with the key."""
+    # The signing customer's row when it is the owner's (the ownership check comes next).
+    holder = customer if certificate.customer_id == customer.pk else certificate.customer
     vid_random = base64.b64decode(
         crypto.decrypt(certificate.sealed_key.vid_random_encrypted, purpose=VID_PURPOSE)
     )
-    vid = pki.compute_vid(rrn=certificate.customer.resident_number, random_r=vid_random)
+    vid = pki.compute_vid(rrn=holder.resident_number, random_r=vid_random)
     if not pki.binding_matches(cert_der=pki.certificate_der(signer),
                                real_name=certificate.issued_name, vid=vid):
         raise SignatureRefused("identity_mismatch")
@@ -200,18 +206,19 @@ def _check_binding(certificate: Certificate, signer: x509.Certificate) -> None:
 
 def _check_nonce(*, certificate: Certificate, digest: str, content: bytes,
                  nonce: str | None, expected_nonce: str | None) -> None:
-    """Fresh and single use: ``expected_nonce`` is the one the bank issued for this request (None
-    when none is pending: it expired or was used); ``nonce`` the one the signed request carries,
-    which the signed content must contain. A content accepted once is not accepted again."""
-    already = CertificateUse.objects.filter(certificate=certificate, content_digest=digest,
-                                            result=OK)
-    if already.exists():
+    """Fresh: ``expected_nonce`` is the one the bank issued for this request (None when none is
+    pending: it expired or was used), ``nonce`` the one the signed request carries, which the
+    signed content must contain. Single use: a content accepted once is a replay; the database
+    refuses a second acceptance (see ``signature_verify``), this names it when the request is gone.
+    """
+    if (expected_nonce is not None and nonce is not None
+            and hmac.compare_digest(nonce.encode(), expected_nonce.encode())
+            and nonce.encode() in content):
+        return
+    if CertificateUse.objects.filter(certificate=certificate, content_digest=digest,
+                                     result=OK).exists():
         raise SignatureRefused("replayed")
-    if expected_nonce is None:
-        raise SignatureRefused("nonce_expired")
-    if (nonce is None or not hmac.compare_digest(nonce.encode(), expected_nonce.encode())
-            or nonce.encode() not in content):
-        raise SignatureRefused("nonce_mismatch")
+    raise SignatureRefused("nonce_expired" if expected_nonce is None else "nonce_mismatch")
 
 
 def _use_record(*, certificate: Certificate, customer: Customer, purpose: str, digest: str,
@@ -266,17 +273,19 @@ def signature_verify(
         _check_chain(signer)
         _check_validity(signer, signed)
         _check_status(certificate)
-        _check_binding(certificate, signer)
+        _check_binding(certificate, signer, customer=customer)
         if certificate.customer_id != customer.pk:
             raise SignatureRefused("not_owner")
-        with transaction.atomic():
-            # One verification at a time per certificate, so a replay cannot slip in between the
-            # check for an earlier acceptance and the record of this one.
-            Certificate.objects.select_for_update().filter(pk=certificate.pk).exists()
-            _check_nonce(certificate=certificate, digest=digest, content=content, nonce=nonce,
-                         expected_nonce=expected_nonce)
-            _use_record(certificate=certificate, customer=customer, purpose=purpose,
-                        digest=digest, result=OK, client_ip=client_ip)
+        _check_nonce(certificate=certificate, digest=digest, content=content, nonce=nonce,
+                     expected_nonce=expected_nonce)
+        try:
+            with transaction.atomic():
+                _use_record(certificate=certificate, customer=customer, purpose=purpose,
+                            digest=digest, result=OK, client_ip=client_ip)
+        except IntegrityError:
+            # The same content accepted a moment ago by a concurrent request (the database keeps
+            # one accepted use per content: certificate_use_accepted_once).
+            raise SignatureRefused("replayed") from None
     except SignatureRefused as refusal:
         refusal.certificate = certificate
         _refusal_record(refusal, customer=customer, purpose=purpose, digest=digest,

@@ -53,8 +53,12 @@ def bank_session(request) -> BankSession | None:
 
 
 def bank_session_open(request, *, customer: Customer, certificate: Certificate) -> None:
-    """Signed in with a verified signature: a new session key (identity was just proven)."""
-    request.session.cycle_key()
+    """Signed in with a verified signature.
+
+    The session key is not cycled again here: it was when this browser proved who it is (the
+    cloud connection), and the signature was accepted only from that same customer, so no one
+    who knew an earlier key is let in. (Cycling costs two more session writes a login.)
+    """
     moment = now().timestamp()
     request.session[BANK_SESSION_KEY] = {"customer": customer.pk, "certificate": certificate.pk,
                                          "at": moment, "seen": moment}

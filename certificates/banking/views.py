@@ -24,10 +24,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import Customer
 from certcenter.clock import now
 from certcenter.http import client_ip
-from certificates import selectors
 from certificates.banking import content as texts
 from certificates.banking import session as bank
 from certificates.banking.forms import TransferForm
+from certificates.banking.selectors import signing_certificate
 from certificates.cloud.session import cloud_connection_required, cloud_customer
 from certificates.display import format_serial
 from certificates.models import Certificate, CertificateUse
@@ -61,14 +61,6 @@ def _certificate_needed(request, problem: str):
     return render(request, "certificates/banking/certificate_needed.html", {"problem": problem})
 
 
-def _signing_certificate(customer: Customer) -> Certificate | None:
-    # With the key record: the PIN pad shows its wrong-PIN count.
-    certificate = selectors.certificate_current(customer_id=customer.pk)
-    if certificate is None:
-        return None
-    return Certificate.objects.select_related("sealed_key", "customer").get(pk=certificate.pk)
-
-
 @method_decorator([never_cache, sensitive_post_parameters("pin")], name="dispatch")
 class SigningView(View):
     """A page that shows a text to sign and takes the PIN: sign, then verify as the bank.
@@ -88,7 +80,7 @@ class SigningView(View):
         self.customer = self.signing_customer()
         if self.customer is None:
             return self.not_signed_in()
-        self.certificate = _signing_certificate(self.customer)
+        self.certificate = signing_certificate(customer_id=self.customer.pk)
         problem = _certificate_problem(self.certificate)
         if problem is not None:
             return _certificate_needed(request, problem)
@@ -119,11 +111,11 @@ class SigningView(View):
                                          content=pending["content"].encode(), client_ip=ip)
         except PinRefused as refused:
             # The key as it is now: the pad's count says how many were wrong in a row.
-            form.certificate = _signing_certificate(self.customer)
+            form.certificate = signing_certificate(customer_id=self.customer.pk)
             form.add_error("pin", ValidationError(refused.message, code="wrong_pin"))
             return self.render_signing(form, pending)
         except (KeyLocked, CertificateNotUsable):
-            certificate = _signing_certificate(self.customer)
+            certificate = signing_certificate(customer_id=self.customer.pk)
             return _certificate_needed(request, _certificate_problem(certificate) or "locked")
         # The bank's side from here: its nonce for this request, taken so it serves once.
         expected_nonce = bank.request_take(request, self.request_key)
@@ -184,8 +176,7 @@ class LoginView(SigningView):
 
     def signed(self, *, certificate, signature, pending):
         bank.bank_session_open(self.request, customer=self.customer, certificate=certificate)
-        messages.success(self.request, _("금융인증서로 로그인했습니다."))
-        return redirect("certificates:bank_home")
+        return redirect("certificates:bank_home")  # it says who signed in, and with what
 
 
 class BankSignedInMixin:

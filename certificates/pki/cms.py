@@ -198,7 +198,11 @@ def _find_signer(sid, carried: list) -> int | None:
     RFC 5280's rules, not byte for byte)."""
     if sid.name == "issuer_and_serial_number":
         issuer, serial = sid.chosen["issuer"], sid.chosen["serial_number"].native
-        matches = (each.serial_number == serial and each.issuer == issuer for each in carried)
+        # The same bytes first: a signer copies the name from its certificate, and RFC 5280's
+        # comparison (string preparation of every attribute) costs half a millisecond.
+        matches = (each.serial_number == serial
+                   and (each.issuer.dump() == issuer.dump() or each.issuer == issuer)
+                   for each in carried)
     elif sid.name == "subject_key_identifier":
         identifier = sid.chosen.native
         matches = (each.key_identifier == identifier for each in carried)

