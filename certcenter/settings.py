@@ -250,3 +250,7 @@ VERIFICATION_DAILY_MAX_FAILURES = env.int("VERIFICATION_DAILY_MAX_FAILURES", def
 FLOW_MAX_AGE = env.int("FLOW_MAX_AGE", default=30 * 60)
 if FLOW_MAX_AGE < FLOW_IDLE_TIMEOUT:
     raise ImproperlyConfigured("FLOW_MAX_AGE must be at least FLOW_IDLE_TIMEOUT (seconds).")
+
+# 클라우드 연결: a browser registered for 자동 연결 connects without an SMS code for this many days
+# from registration (then the customer proves who they are again); revocable any time (이용 기기).
+CLOUD_AUTO_CONNECT_DAYS = env.int("CLOUD_AUTO_CONNECT_DAYS", default=365)

@@ -12,3 +12,7 @@ class CertificatesConfig(AppConfig):
 
         purpose_register(ARS_PURPOSE, PURPOSE_LABEL)
         purpose_register(SMS_PURPOSE, PURPOSE_LABEL)
+
+        from certificates.cloud.services import CLOUD_PURPOSE_LABEL, CLOUD_SMS_PURPOSE
+
+        purpose_register(CLOUD_SMS_PURPOSE, CLOUD_PURPOSE_LABEL)

@@ -27,6 +27,9 @@ class SealedKey(models.Model):
     vid_random_encrypted = models.TextField(editable=False)
     pin_failures = models.PositiveSmallIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # The earliest time the next PIN check of this key may start: held while a check runs (a short
+    # lease) and pushed back after each wrong PIN (see services.certificate_unlock_key).
+    pin_retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

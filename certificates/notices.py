@@ -18,6 +18,9 @@ _WHAT = {
     REVOKED: lambda: _("금융인증서가 폐기되었습니다."),
 }
 
+PIN_CHANGED = "pin_changed"
+_WHAT[PIN_CHANGED] = lambda: _("금융인증서 비밀번호가 변경되었습니다.")
+
 
 def notice_text(*, what: str, at: datetime) -> str:
     return _(

@@ -1,6 +1,8 @@
 """Reads of certificates for the wizard, the public files and the admin: no writes here."""
 
-from certificates.models import Certificate
+from django.db.models import Count, F, Max, Q
+
+from certificates.models import Certificate, CertificateUse
 
 
 def certificate_current(*, customer_id: int) -> Certificate | None:
@@ -15,3 +17,27 @@ def certificate_finished(*, pk: int) -> Certificate | None:
 def certificate_replaced_by(*, certificate: Certificate) -> Certificate | None:
     """The certificate a reissue revoked to make way for ``certificate``, if any."""
     return certificate.replaces.order_by("-revoked_at").first()
+
+
+# -- 인증서 관리 (the connected customer's own certificates) ----------------------------------------
+
+def certificates_of_customer(*, customer_id: int) -> list[Certificate]:
+    """Every certificate the customer holds or held, newest first (attempts that never became a
+    certificate left out), each with ``last_used_at``, ``signature_count`` (uses that passed
+    verification) and ``renewed_at`` (when its successor was issued, if it was renewed)."""
+    return list(
+        Certificate.objects.filter(customer_id=customer_id)
+        .exclude(status__in=[Certificate.Status.PENDING, Certificate.Status.FAILED])
+        .annotate(
+            last_used_at=Max("uses__created_at"),
+            signature_count=Count("uses", filter=Q(uses__result="ok")),
+            renewed_at=F("renewed_by__created_at"),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def certificate_uses_recent(*, certificate_id: int, limit: int = 20) -> list[CertificateUse]:
+    """The certificate's latest uses (signatures asked for and checked), newest first."""
+    return list(CertificateUse.objects.filter(certificate_id=certificate_id)
+                .order_by("-created_at", "-id")[:limit])

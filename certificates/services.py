@@ -9,6 +9,7 @@ which on reissue revokes the previous certificate in the same transaction.
 
 import base64
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,13 +17,15 @@ from cryptography import x509
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import crypto
 from accounts.models import Customer
 from certcenter.clock import now
-from certificates import lifecycle, pki
+from certificates import lifecycle, notices, pki
 from certificates.audit import event_record
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
 from certificates.models import (
@@ -36,6 +39,7 @@ from certificates.models import (
 from certificates.pins import error_messages as pin_errors
 from certificates.pins import validate_pin
 from certificates.pki import keyseal
+from verification.services import sms_notify_many
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +255,44 @@ def _pin_opens(sealed_key: SealedKey, pin: str) -> bool:
 
 
 # -- Using the key ------------------------------------------------------------------------------
+#
+# A PIN check of a key is rate-limited in time as well as counted, so the count of five cannot be
+# raced or hammered:
+# - one check of a key at a time: a check first claims the key with a guarded UPDATE (a lease on
+#   ``pin_retry_at``, the same "move only if still in the expected state" as the lifecycle), so two
+#   concurrent guesses never both run; the second is refused at once instead of queueing behind
+#   the first. No row lock is held while scrypt runs (on SQLite it would stop every other writer).
+# - a pause after each wrong PIN that doubles: 1 s after the first, then 2 s, 4 s, 8 s
+#   (``pin_retry_delay``), so the five tries take at least 15 s whatever the client does. A person
+#   retyping six digits hardly notices it.
+# A check refused for either reason (``PinCheckDelayed``) runs no scrypt and counts no failure.
+# The lease ends with the check; if a worker dies mid-check, it expires by itself after
+# ``PIN_CHECK_LEASE``.
+
+PIN_CHECK_LEASE = timedelta(seconds=10)
+
+
+def pin_retry_delay(failures: int) -> timedelta:
+    """The pause before the next PIN check after ``failures`` wrong PINs in a row: 2^(n-1) s."""
+    return timedelta(seconds=2 ** (failures - 1)) if failures > 0 else timedelta(0)
+
+
+@dataclass(frozen=True)
+class PinCheckDelayed(PinRefused):
+    """Asked again too soon after a wrong PIN, or while another check of the key runs: the PIN was
+    not checked and no failure counted.
+
+    A subclass of PinRefused, so a caller that shows ``PinRefused.message`` shows this one's too;
+    one that wants to tell them apart catches this first.
+    """
+
+    retry_after: int = 1  # seconds, at least 1
+
+    @property
+    def message(self) -> str:
+        return (f"비밀번호 확인 요청이 너무 잦습니다. 잠시 후 다시 시도해 주세요. "
+                f"({self.retry_after}초 후 가능)")
+
 
 @sensitive_variables("pin")
 def certificate_unlock_key(
@@ -258,65 +300,146 @@ def certificate_unlock_key(
 ) -> pki.PrivateKey:
     """Open the customer's sealed key with their PIN (certificate use).
 
-    Wrong PINs are counted under a row lock, so two concurrent guesses cannot both get the last try;
-    ``PIN_MAX_FAILURES`` in a row lock the key and its certificate until a reissue.
+    Raises KeyLocked, CertificateNotUsable, PinRefused (a wrong PIN, counted) or PinCheckDelayed
+    (not checked: too soon, see above). ``PIN_MAX_FAILURES`` wrong PINs in a row lock the key and
+    its certificate until a reissue. Call it outside ``transaction.atomic``: a wrong PIN's count is
+    committed before the refusal is raised, and an enclosing transaction would roll it back.
     """
+    return _key_open(certificate=certificate, pin=pin, client_ip=client_ip)
+
+
+@sensitive_variables("pin", "reseal_pin", "private_key")
+def _key_open(*, certificate: Certificate, pin: str, client_ip: str | None,
+              reseal_pin: str | None = None) -> pki.PrivateKey:
+    """Check ``pin`` against the key (under the lease); with ``reseal_pin`` seal the key again
+    under that PIN in the same write that ends the check."""
     certificate.refresh_from_db(fields=["status", "not_after"])
     if certificate.status == Certificate.Status.LOCKED:
         raise KeyLocked
     if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
         raise CertificateNotUsable
-    with transaction.atomic():
-        sealed_key = SealedKey.objects.select_for_update().get(pk=certificate.sealed_key_id)
-        if sealed_key.is_locked:
-            raise KeyLocked
-        try:
-            private_key = keyseal.unseal_private_key(
-                blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
-            )
-        except keyseal.UnsealFailed:
-            refusal = _pin_failed(sealed_key, certificate=certificate, client_ip=client_ip)
-        else:
-            _pin_succeeded(sealed_key, private_key=private_key, pin=pin)
-            return private_key
-    # Raised after the block so the failure count above is committed, not rolled back.
-    raise refusal
+    sealed_key = _pin_check_begin(sealed_key_id=certificate.sealed_key_id)
+    try:
+        private_key = keyseal.unseal_private_key(
+            blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
+        )
+    except keyseal.UnsealFailed:
+        raise _pin_failed(sealed_key, certificate=certificate, client_ip=client_ip) from None
+    except BaseException:
+        SealedKey.objects.filter(pk=sealed_key.pk).update(pin_retry_at=None)  # end the lease
+        raise
+    _pin_succeeded(sealed_key, private_key=private_key, pin=reseal_pin or pin,
+                   reseal=reseal_pin is not None)
+    return private_key
+
+
+def _pin_check_begin(*, sealed_key_id: int) -> SealedKey:
+    """Claim the key for one PIN check, or raise KeyLocked / PinCheckDelayed."""
+    moment = now()
+    claimed = (
+        SealedKey.objects.filter(pk=sealed_key_id, locked_at__isnull=True)
+        .filter(Q(pin_retry_at__isnull=True) | Q(pin_retry_at__lte=moment))
+        .update(pin_retry_at=moment + PIN_CHECK_LEASE)
+    )
+    sealed_key = SealedKey.objects.get(pk=sealed_key_id)
+    if claimed:
+        return sealed_key
+    if sealed_key.is_locked:
+        raise KeyLocked
+    wait = (sealed_key.pin_retry_at - moment).total_seconds() if sealed_key.pin_retry_at else 0
+    raise PinCheckDelayed(
+        attempts_left=max(settings.PIN_MAX_FAILURES - sealed_key.pin_failures, 0),
+        retry_after=max(math.ceil(wait), 1),
+    )
 
 
 def _pin_failed(sealed_key: SealedKey, *, certificate: Certificate,
                 client_ip: str | None) -> Exception:
-    sealed_key.pin_failures = F("pin_failures") + 1
-    sealed_key.save(update_fields=["pin_failures"])
-    sealed_key.refresh_from_db(fields=["pin_failures"])
-    event_record(
-        kind=CertificateEvent.Kind.PIN_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
-        certificate=certificate, client_ip=client_ip, reason=f"연속 {sealed_key.pin_failures}회",
-    )
-    left = max(settings.PIN_MAX_FAILURES - sealed_key.pin_failures, 0)
-    if left:
-        return PinRefused(attempts_left=left)
-    sealed_key.locked_at = now()
-    sealed_key.save(update_fields=["locked_at"])
-    lifecycle.certificates_lock(
-        sealed_key_id=sealed_key.pk, customer_id=certificate.customer_id, client_ip=client_ip,
-        reason=f"비밀번호 {settings.PIN_MAX_FAILURES}회 오류",
-    )
+    """Count a wrong PIN, end the lease with the pause it earns, lock at the limit."""
+    limit = settings.PIN_MAX_FAILURES
+    with transaction.atomic():
+        # Never past the limit, even if a lease ran out mid-check and two checks overlapped.
+        SealedKey.objects.filter(pk=sealed_key.pk, pin_failures__lt=limit).update(
+            pin_failures=F("pin_failures") + 1
+        )
+        failures = SealedKey.objects.values_list("pin_failures", flat=True).get(pk=sealed_key.pk)
+        event_record(
+            kind=CertificateEvent.Kind.PIN_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
+            certificate=certificate, client_ip=client_ip, reason=f"연속 {failures}회",
+        )
+        moment = now()
+        if failures < limit:
+            SealedKey.objects.filter(pk=sealed_key.pk).update(
+                pin_retry_at=moment + pin_retry_delay(failures)
+            )
+            return PinRefused(attempts_left=limit - failures)
+        SealedKey.objects.filter(pk=sealed_key.pk).update(locked_at=moment, pin_retry_at=None)
+        lifecycle.certificates_lock(
+            sealed_key_id=sealed_key.pk, customer_id=certificate.customer_id, client_ip=client_ip,
+            reason=f"비밀번호 {limit}회 오류",
+        )
     return KeyLocked()
 
 
 @sensitive_variables("pin", "private_key")
-def _pin_succeeded(sealed_key: SealedKey, *, private_key: pki.PrivateKey, pin: str) -> None:
-    changed = []
-    if sealed_key.pin_failures:
-        sealed_key.pin_failures = 0
-        changed.append("pin_failures")
+def _pin_succeeded(sealed_key: SealedKey, *, private_key: pki.PrivateKey, pin: str,
+                   reseal: bool) -> None:
+    """Reset the count and end the lease, in one write with any new seal of the key."""
+    changes = {"pin_failures": 0, "pin_retry_at": None}
     blob = bytes(sealed_key.sealed_private_key)
-    if keyseal.needs_rehash(blob, n=settings.PIN_SCRYPT_N, r=keyseal.DEFAULT_R,
-                            p=keyseal.DEFAULT_P):
-        # The KDF cost was raised since this key was sealed: the PIN is at hand now.
-        sealed_key.sealed_private_key = keyseal.seal_private_key(
+    # Sealed again when the PIN changes, or when the KDF cost was raised since this key was
+    # sealed (the PIN is at hand now).
+    if reseal or keyseal.needs_rehash(blob, n=settings.PIN_SCRYPT_N, r=keyseal.DEFAULT_R,
+                                      p=keyseal.DEFAULT_P):
+        changes["sealed_private_key"] = keyseal.seal_private_key(
             private_key=private_key, pin=pin, pepper=_pepper(), n=settings.PIN_SCRYPT_N
         )
-        changed.append("sealed_private_key")
-    if changed:
-        sealed_key.save(update_fields=changed)
+    SealedKey.objects.filter(pk=sealed_key.pk).update(**changes)
+
+
+# -- Managing the certificate (인증서 관리) ----------------------------------------------------------
+
+change_pin_errors = {
+    "same_as_current": _("현재 비밀번호와 같은 비밀번호로는 변경할 수 없습니다."),
+}
+
+
+@sensitive_variables("current_pin", "new_pin")
+def certificate_change_pin(
+    *, certificate: Certificate, current_pin: str, new_pin: str, client_ip: str | None = None
+) -> Certificate:
+    """Seal the certificate's key again under ``new_pin`` (비밀번호 변경): same key, same certificate.
+
+    The new PIN is checked against the PIN rules and the current PIN before the current PIN is
+    tried, so a refused new PIN costs no try. The current PIN is checked as every use checks it
+    (counted, paused, locking at the limit): raises what certificate_unlock_key raises, or
+    ValidationError for the new PIN. The customer gets a notice SMS.
+    """
+    validate_pin(new_pin, customer=certificate.customer)
+    if constant_time_compare(new_pin, current_pin):
+        raise ValidationError(change_pin_errors["same_as_current"], code="same_as_current")
+    _key_open(certificate=certificate, pin=current_pin, client_ip=client_ip, reseal_pin=new_pin)
+    moment = now()
+    with transaction.atomic():
+        event_record(kind=CertificateEvent.Kind.PIN_CHANGED, actor=CertificateEvent.Actor.CUSTOMER,
+                     certificate=certificate, client_ip=client_ip)
+        sms_notify_many(messages=[(
+            certificate.customer.phone, notices.notice_text(what=notices.PIN_CHANGED, at=moment),
+        )])
+    return certificate
+
+
+@sensitive_variables("pin")
+def certificate_revoke_by_customer(
+    *, certificate: Certificate, pin: str, client_ip: str | None = None
+) -> Certificate:
+    """The customer revokes their own certificate (인증서 해지), proving it with the PIN.
+
+    RFC 5280 reason cessationOfOperation; the lifecycle re-signs the CRL and sends the notice.
+    Raises what certificate_unlock_key raises.
+    """
+    certificate_unlock_key(certificate=certificate, pin=pin, client_ip=client_ip)
+    return lifecycle.certificate_revoke(
+        certificate=certificate, reason=Certificate.RevocationReason.CESSATION_OF_OPERATION,
+        actor=CertificateEvent.Actor.CUSTOMER, client_ip=client_ip, note="고객 해지",
+    )

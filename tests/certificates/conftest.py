@@ -123,3 +123,20 @@ def wizard_factory(client, django_capture_on_commit_callbacks, customer):
 @pytest.fixture
 def wizard(wizard_factory):
     return wizard_factory()
+
+
+@pytest.fixture
+def pin_pause(time_machine):
+    """Stop the clock; ``pin_pause()`` then waits out the pause a wrong PIN earns before the next
+    check (certificates.services.pin_retry_delay) by moving the clock, without sleeping."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from certificates.services import pin_retry_delay
+
+    time_machine.move_to(timezone.now(), tick=False)
+
+    def wait_out():
+        time_machine.shift(pin_retry_delay(settings.PIN_MAX_FAILURES))
+
+    return wait_out

@@ -141,7 +141,8 @@ def test_details_that_do_not_match_at_the_sms_step_are_recorded(wizard, customer
     assert event.reason == "추가 본인 확인 정보 불일치"
 
 
-def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings, certificate_factory):
+def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings, certificate_factory,
+                                                     pin_pause):
     settings.PIN_SCRYPT_N = 2**10
     certificate = certificate_factory()
     wrong = "975310"
@@ -149,6 +150,7 @@ def test_wrong_pins_are_recorded_and_the_fifth_locks(customer, settings, certifi
         with pytest.raises(PinRefused) as raised:
             certificate_unlock_key(certificate=certificate, pin=wrong, client_ip="203.0.113.7")
         assert raised.value.attempts_left == settings.PIN_MAX_FAILURES - attempt
+        pin_pause()
     assert not CertificateEvent.objects.filter(kind="locked").exists()
     with pytest.raises(KeyLocked):
         certificate_unlock_key(certificate=certificate, pin=wrong, client_ip="203.0.113.7")

@@ -75,11 +75,12 @@ def test_unlock_with_the_right_pin_opens_the_key_of_the_certificate(certificate)
     assert key.public_key().public_numbers() == cert.public_key().public_numbers()
 
 
-def test_five_wrong_pins_lock_the_certificate(settings, certificate):
+def test_five_wrong_pins_lock_the_certificate(settings, certificate, pin_pause):
     for left in range(settings.PIN_MAX_FAILURES - 1, 0, -1):
         with pytest.raises(PinRefused) as caught:
             certificate_unlock_key(certificate=certificate, pin="000001")
         assert caught.value.attempts_left == left
+        pin_pause()
     with pytest.raises(KeyLocked):
         certificate_unlock_key(certificate=certificate, pin="000001")
     certificate.refresh_from_db()
@@ -91,21 +92,23 @@ def test_five_wrong_pins_lock_the_certificate(settings, certificate):
     assert kinds.count("pin_failed") == 5 and kinds.count("locked") == 1
 
 
-def test_a_right_pin_resets_the_failure_count(certificate):
+def test_a_right_pin_resets_the_failure_count(certificate, pin_pause):
     for _ in range(4):
         with pytest.raises(PinRefused):
             certificate_unlock_key(certificate=certificate, pin="000001")
+        pin_pause()
     certificate_unlock_key(certificate=certificate, pin=PIN)
     with pytest.raises(PinRefused) as caught:
         certificate_unlock_key(certificate=certificate, pin="000001")
     assert caught.value.attempts_left == 4
 
 
-def test_only_reissue_unlocks_a_locked_certificate(certificate_factory):
+def test_only_reissue_unlocks_a_locked_certificate(certificate_factory, pin_pause):
     certificate = certificate_factory()
     for _ in range(5):
         with pytest.raises((PinRefused, KeyLocked)):
             certificate_unlock_key(certificate=certificate, pin="000001")
+        pin_pause()
     new = certificate_factory(pin="246802", reissue_reason="pin")
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
