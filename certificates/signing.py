@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -134,11 +135,21 @@ def certificate_sign(*, certificate: Certificate, pin: str, content: bytes,
 def certificate_on_crl(*, serial: int) -> bool:
     """Whether ``serial`` is on the current CRL (checked as a relying party reads one: signed by
     the issuing CA, under its name). Raises CrlUnusable."""
-    ca = load_issuing_ca()
-    crl = x509.load_der_x509_crl(bytes(crl_current().der))
-    if crl.issuer != ca.cert.subject or not crl.is_signature_valid(ca.cert.public_key()):
+    serials = _crl_serials(bytes(crl_current().der), load_issuing_ca().cert)
+    if serials is None:
         raise CrlUnusable
-    return crl.get_revoked_certificate_by_serial_number(serial) is not None
+    return serial in serials
+
+
+@lru_cache(maxsize=2)
+def _crl_serials(der: bytes, issuer: x509.Certificate) -> frozenset[int] | None:
+    """The serials a CRL lists, or None when ``issuer`` did not sign it. Kept per CRL (its bytes
+    are the key, so a new CRL is read anew): checking a signature and looking a serial up then cost
+    the same with 100,000 entries as with none."""
+    crl = x509.load_der_x509_crl(der)
+    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+        return None
+    return frozenset(entry.serial_number for entry in crl)
 
 
 def _issued_certificate(signer: x509.Certificate | None) -> Certificate | None:

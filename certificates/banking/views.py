@@ -27,12 +27,12 @@ from certcenter.http import client_ip
 from certificates.banking import content as texts
 from certificates.banking import session as bank
 from certificates.banking.forms import TransferForm
-from certificates.banking.selectors import signing_certificate
 from certificates.cloud.session import cloud_connection_required, cloud_customer
 from certificates.display import format_serial
 from certificates.models import Certificate, CertificateUse
 from certificates.pinpad import PinEntryForm
 from certificates.pki import cms
+from certificates.selectors import certificate_current
 from certificates.services import CertificateNotUsable, KeyLocked, PinRefused
 from certificates.signing import SignatureRefused, certificate_sign, nonce_new, signature_verify
 
@@ -80,7 +80,7 @@ class SigningView(View):
         self.customer = self.signing_customer()
         if self.customer is None:
             return self.not_signed_in()
-        self.certificate = signing_certificate(customer_id=self.customer.pk)
+        self.certificate = certificate_current(customer_id=self.customer.pk)
         problem = _certificate_problem(self.certificate)
         if problem is not None:
             return _certificate_needed(request, problem)
@@ -109,13 +109,11 @@ class SigningView(View):
         try:
             signature = certificate_sign(certificate=self.certificate, pin=form.cleaned_data["pin"],
                                          content=pending["content"].encode(), client_ip=ip)
-        except PinRefused as refused:
-            # The key as it is now: the pad's count says how many were wrong in a row.
-            form.certificate = signing_certificate(customer_id=self.customer.pk)
+        except PinRefused as refused:  # a wrong PIN (counted), or asked again too soon
             form.add_error("pin", ValidationError(refused.message, code="wrong_pin"))
             return self.render_signing(form, pending)
         except (KeyLocked, CertificateNotUsable):
-            certificate = signing_certificate(customer_id=self.customer.pk)
+            certificate = certificate_current(customer_id=self.customer.pk)
             return _certificate_needed(request, _certificate_problem(certificate) or "locked")
         # The bank's side from here: its nonce for this request, taken so it serves once.
         expected_nonce = bank.request_take(request, self.request_key)
@@ -160,6 +158,9 @@ class LoginView(SigningView):
 
     def signing_customer(self):
         return cloud_customer(self.request)
+
+    def not_signed_in(self):  # the connection ended between the decorator and here
+        return redirect("certificates:bank_home")
 
     def pending_for_display(self):
         # A new request on every display: a nonce is never shown twice.

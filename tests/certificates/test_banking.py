@@ -18,6 +18,7 @@ from certificates import lifecycle
 from certificates.banking import session as bank
 from certificates.cloud.session import CLOUD_SESSION_KEY
 from certificates.models import Certificate, CertificateEvent, CertificateUse
+from certificates.services import pin_retry_delay
 from certificates.signing import SignatureRefused, signature_verify
 from tests.conftest import PIN
 
@@ -131,7 +132,8 @@ def test_login_signs_verifies_and_opens_the_banking_session(connected, customer,
     assert f"{customer.name}님, 로그인되어 있습니다" in page(connected.get(HOME))
 
 
-def test_a_wrong_pin_says_so_and_counts(connected, certificate):
+def test_a_wrong_pin_says_so_and_counts(connected, certificate, time_machine):
+    time_machine.move_to(now(), tick=False)
     connected.get(LOGIN)
     request = pending(connected, bank.LOGIN_REQUEST_KEY)
     response = connected.post(LOGIN, {"pin": WRONG_PIN})
@@ -140,9 +142,12 @@ def test_a_wrong_pin_says_so_and_counts(connected, certificate):
     assert "비밀번호가 일치하지 않습니다. (남은 횟수 4회)" in text
     assert "비밀번호 1회 오류 (5회 오류 시 이용 제한)" in text
     assert bank.BANK_SESSION_KEY not in connected.session
-    # Nothing was signed: the request still stands, and the right PIN then signs it.
+    # Nothing was signed: the request still stands, and the right PIN then signs it (after the
+    # pause a wrong PIN imposes; asked sooner, it is not even checked).
     assert pending(connected, bank.LOGIN_REQUEST_KEY) == request
     assert request["content"] in text
+    assert "잠시 후 다시 시도해 주세요" in page(connected.post(LOGIN, {"pin": PIN}))
+    time_machine.shift(pin_retry_delay(1))
     assert connected.post(LOGIN, {"pin": PIN})["Location"] == HOME
 
 
@@ -153,10 +158,18 @@ def test_an_empty_pin_is_asked_for_again(connected, certificate):
     assert certificate.sealed_key.__class__.objects.get(pk=certificate.sealed_key_id).pin_failures == 0
 
 
-def test_the_fifth_wrong_pin_locks_and_leads_to_reissue(connected, certificate):
+def wrong_pins(client, url, count, time_machine):
+    """``count`` wrong PINs, each after the pause the previous one imposed."""
+    time_machine.move_to(now(), tick=False)
+    for attempt in range(1, count + 1):
+        text = page(client.post(url, {"pin": WRONG_PIN}))
+        assert f"비밀번호 {attempt}회 오류" in text
+        time_machine.shift(pin_retry_delay(attempt))
+
+
+def test_the_fifth_wrong_pin_locks_and_leads_to_reissue(connected, certificate, time_machine):
     connected.get(LOGIN)
-    for _ in range(4):
-        connected.post(LOGIN, {"pin": WRONG_PIN})
+    wrong_pins(connected, LOGIN, 4, time_machine)
     response = connected.post(LOGIN, {"pin": WRONG_PIN})
     text = page(response)
     assert "인증서 이용이 제한되었습니다" in text
@@ -374,10 +387,9 @@ def test_a_wrong_pin_on_a_transfer(signed_in, certificate):
     assert pending(signed_in, bank.TRANSFER_REQUEST_KEY) == request
 
 
-def test_the_fifth_wrong_pin_on_a_transfer_locks(signed_in, certificate):
+def test_the_fifth_wrong_pin_on_a_transfer_locks(signed_in, certificate, time_machine):
     confirm(signed_in)
-    for _ in range(4):
-        signed_in.post(CONFIRM, {"pin": WRONG_PIN})
+    wrong_pins(signed_in, CONFIRM, 4, time_machine)
     text = page(signed_in.post(CONFIRM, {"pin": WRONG_PIN}))
     assert "인증서 이용이 제한되었습니다" in text and "인증서 재발급" in text
 

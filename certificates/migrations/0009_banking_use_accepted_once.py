@@ -6,8 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_marketing_consent'),
-        ('certificates', '0007_cloud_devices_and_uses'),
+        ('certificates', '0008_manage_pin_retry_at'),
     ]
 
     operations = [
