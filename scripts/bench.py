@@ -674,6 +674,7 @@ def worker_signing(samples: str = "60") -> None:
     session.save()
     login, home = reverse("certificates:bank_login"), reverse("certificates:bank_home")
     server, floor = [], []
+
     def through_the_view() -> float:
         client.get(login)  # shows the text and its nonce: not what is timed
         started = time.perf_counter()
