@@ -382,3 +382,47 @@ class RevocationListAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelA
 
 
 # SealedKey is deliberately not registered: a sealed key has no business in admin.
+
+
+# -- Uses of a certificate (signatures asked for and checked), on its page ---------------------
+
+from certificates.models import CertificateUse  # noqa: E402  (kept with its block: a clean merge)
+
+
+class _LatestUses(forms.BaseInlineFormSet):
+    def get_queryset(self):
+        # A certificate signs every day: its page shows the latest uses, not years of them.
+        return super().get_queryset()[:CertificateUseInline.shown]
+
+
+class CertificateUseInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CertificateUse
+    fk_name = "certificate"
+    formset = _LatestUses
+    shown = 50
+    fields = ["created_at", "purpose", "result_display", "masked_customer", "client_ip",
+              "content_digest"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = _("사용 기록 (최근 50건)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer")
+
+    @admin.display(description=_("결과"))
+    def result_display(self, obj):
+        from certificates.signing import error_messages
+
+        if obj.ok:
+            return gettext("정상")
+        return f"{gettext('거부')}: {obj.result} ({error_messages.get(obj.result, '-')})"
+
+    @admin.display(description=_("고객"))
+    def masked_customer(self, obj):
+        # The customer who signed (for a refusal: who tried, possibly not the owner).
+        return f"{obj.customer.user_id} ({mask_name(obj.customer.name)})"
+
+
+CertificateAdmin.inlines = [*CertificateAdmin.inlines, CertificateUseInline]

@@ -324,6 +324,12 @@ class CertificateUse(models.Model):
         verbose_name = _("인증서 사용 기록")
         verbose_name_plural = _("인증서 사용 기록")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A signed content is accepted once (its nonce makes it unique): a replay is refused
+            # by the database even when two arrive at the same moment.
+            models.UniqueConstraint(fields=["certificate", "content_digest"], condition=Q(result="ok"),
+                                    name="certificate_use_accepted_once"),
+        ]
 
     def __str__(self):
         return f"{self.get_purpose_display()} {self.result}"

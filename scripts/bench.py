@@ -9,10 +9,11 @@ the local server) with a throw-away CA, so nothing touches the developer's data.
     python scripts/bench.py issuance renewal
     python scripts/bench.py pins            # one section alone
     python scripts/bench.py identify        # timing: does an identification tell an ID exists?
+    python scripts/bench.py signing         # 모의 인터넷뱅킹 login: the view against the raw floor
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
 
 Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins,
-identify (SQLite and PostgreSQL).
+identify (SQLite and PostgreSQL), signing.
 """
 
 import json
@@ -26,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify")
+SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify", "signing")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -196,6 +197,14 @@ def section_identify(results: Results, workdir: Path) -> None:
                          abs(data["throttled_ms"]), 0.3)
     finally:
         drop_postgres_database(name)
+
+
+def section_signing(results: Results, workdir: Path) -> None:
+    env = worker_env(workdir, f"sqlite:///{workdir / 'signing.sqlite3'}")
+    data = run_worker("signing", env)
+    results.line("signing_floor_median_ms", data["floor_ms"], 1000, fmt="{:.1f}")
+    results.line("signing_server_median_ms", data["server_ms"], 1000, fmt="{:.1f}")
+    results.line("signing_server_over_floor", data["server_ms"] / data["floor_ms"], 1.3)
 
 
 def main(argv: list[str]) -> int:
@@ -637,6 +646,63 @@ def worker_identify(pairs: str) -> None:
     emit({"open_ms": open_ms, "throttled_ms": throttled_ms})
 
 
+def worker_signing(samples: str = "60") -> None:
+    """모의 인터넷뱅킹 로그인: the PIN posted on the login page (unseal + sign + verify as the bank,
+    through the real view) against the raw floor, the same code called directly: scrypt unseal,
+    CMS sign, CMS verify. Medians of ``samples`` each, taken in turn so drift favours neither."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.services import customer_create
+    from certcenter.clock import now
+    from certificates import pki
+    from certificates.cloud.session import CLOUD_SESSION_KEY
+    from certificates.pki import cms, keyseal
+    from certificates.services import certificate_issue
+
+    samples = int(samples)
+    customer = customer_create(user_id="signer", name="홍길동", resident_number="900101-1234568",
+                               phone="010-1234-5678")
+    certificate = certificate_issue(customer=customer, pin=PIN, flow_id="bench-signing")
+    blob = bytes(certificate.sealed_key.sealed_private_key)
+    signer = pki.load_certificate(bytes(certificate.der))
+    content = f"[모의 인터넷뱅킹 로그인]\n일시: {now():%Y-%m-%d %H:%M:%S}\n".encode()
+    client = Client(REMOTE_ADDR="127.0.0.1")  # one client, as one server process
+    session = client.session
+    session[CLOUD_SESSION_KEY] = {"customer": customer.pk, "at": now().timestamp(), "device": None}
+    session.save()
+    login, home = reverse("certificates:bank_login"), reverse("certificates:bank_home")
+    server, floor = [], []
+
+    def through_the_view() -> float:
+        client.get(login)  # shows the text and its nonce: not what is timed
+        started = time.perf_counter()
+        response = client.post(login, {"pin": PIN})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 302 and response["Location"] == home, response
+        return elapsed
+
+    def raw() -> float:
+        started = time.perf_counter()
+        key = keyseal.unseal_private_key(blob=blob, pin=PIN, pepper=settings.PIN_PEPPER.encode())
+        signature = cms.cms_sign(content=content, certificate=signer, private_key=key)
+        cms.cms_verify(signature=signature, content=content)
+        return time.perf_counter() - started
+
+    for i in range(samples + 2):
+        # Alternate which goes first, so drift on a shared machine favours neither side.
+        if i % 2:
+            elapsed, floor_elapsed = through_the_view(), raw()
+        else:
+            floor_elapsed, elapsed = raw(), through_the_view()
+        if i >= 2:  # the first two warm caches (CA key load, templates, connections)
+            server.append(elapsed)
+            floor.append(floor_elapsed)
+    emit({"server_ms": statistics.median(server) * 1000,
+          "floor_ms": statistics.median(floor) * 1000})
+
+
 # Workers that need Django's settings and apps but no database, CA or migrations.
 WORKERS_WITHOUT_DATABASE = {"pins"}
 
@@ -650,6 +716,7 @@ WORKERS = {
     "admin": worker_admin,
     "pins": worker_pins,
     "identify": worker_identify,
+    "signing": worker_signing,
 }
 
 if __name__ == "__main__":

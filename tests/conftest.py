@@ -27,7 +27,8 @@ def customer_factory(db):
             "name": "홍길동",
             # 1990-01-01 .. with a varying tail; the legacy check digit is irrelevant here.
             "resident_number": f"900101-1{n:06d}",
-            "phone": f"010-9{n:03d}-{n:04d}",
+            # Past the 999th customer of a run, a second block (still 010-XXXX-XXXX, unique).
+            "phone": f"010-9{n:03d}-{n:04d}" if n < 1000 else f"010-8{n // 10000:03d}-{n % 10000:04d}",
             "email": f"user{n}@example.com",
         }
         fields.update(overrides)

@@ -20,6 +20,7 @@ def bench():
 @pytest.mark.parametrize(("worker", "args", "keys"), [
     ("issuance", ("2",), {"floor_ms", "server_ms"}),
     ("identify", ("2",), {"open_ms", "throttled_ms"}),
+    ("signing", ("2",), {"floor_ms", "server_ms"}),
 ])
 def test_bench_workers_run_through_the_real_views(bench, tmp_path, worker, args, keys):
     env = bench.worker_env(tmp_path, f"sqlite:///{tmp_path / 'bench.sqlite3'}")
