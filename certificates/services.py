@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -258,13 +259,17 @@ def _pin_opens(sealed_key: SealedKey, pin: str) -> bool:
 #
 # A PIN check of a key is rate-limited in time as well as counted, so the count of five cannot be
 # raced or hammered:
-# - one check of a key at a time: a check first claims the key with a guarded UPDATE (a lease on
-#   ``pin_retry_at``, the same "move only if still in the expected state" as the lifecycle), so two
-#   concurrent guesses never both run; the second is refused at once instead of queueing behind
-#   the first. No row lock is held while scrypt runs (on SQLite it would stop every other writer).
+# - one check of a key at a time: a check first takes a lease on the key in the cache
+#   (``cache.add``, atomic in Redis and in the in-process cache), so two concurrent guesses never
+#   both run; the second is refused at once instead of queueing behind the first. No row lock is
+#   held while scrypt runs (on SQLite it would stop every other writer), and a right PIN writes
+#   nothing unless something was pending (a count, a pause, a new seal). With the default
+#   in-process cache the lease holds per server process; several processes share it through
+#   ``CACHE_URL`` (Redis). The count itself never depends on it: it moves under a guarded UPDATE
+#   that never passes the limit.
 # - a pause after each wrong PIN that doubles: 1 s after the first, then 2 s, 4 s, 8 s
-#   (``pin_retry_delay``), so the five tries take at least 15 s whatever the client does. A person
-#   retyping six digits hardly notices it.
+#   (``pin_retry_delay``, kept on the key as ``pin_retry_at``), so the five tries take at least 15 s
+#   whatever the client does. A person retyping six digits hardly notices it.
 # A check refused for either reason (``PinCheckDelayed``) runs no scrypt and counts no failure.
 # The lease ends with the check; if a worker dies mid-check, it expires by itself after
 # ``PIN_CHECK_LEASE``.
@@ -320,37 +325,52 @@ def _key_open(*, certificate: Certificate, pin: str, client_ip: str | None,
         raise CertificateNotUsable
     sealed_key = _pin_check_begin(sealed_key_id=certificate.sealed_key_id)
     try:
-        private_key = keyseal.unseal_private_key(
-            blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
-        )
-    except keyseal.UnsealFailed:
-        raise _pin_failed(sealed_key, certificate=certificate, client_ip=client_ip) from None
-    except BaseException:
-        SealedKey.objects.filter(pk=sealed_key.pk).update(pin_retry_at=None)  # end the lease
-        raise
-    _pin_succeeded(sealed_key, private_key=private_key, pin=reseal_pin or pin,
-                   reseal=reseal_pin is not None)
+        try:
+            private_key = keyseal.unseal_private_key(
+                blob=bytes(sealed_key.sealed_private_key), pin=pin, pepper=_pepper()
+            )
+        except keyseal.UnsealFailed:
+            # Counted (and the pause set) before the lease ends, so the next check sees both.
+            raise _pin_failed(sealed_key, certificate=certificate, client_ip=client_ip) from None
+        _pin_succeeded(sealed_key, private_key=private_key, pin=reseal_pin or pin,
+                       reseal=reseal_pin is not None)
+    finally:
+        cache.delete(_lease_key(sealed_key.pk))
     return private_key
 
 
+def _lease_key(sealed_key_id: int) -> str:
+    return f"certcenter:pin-check:{sealed_key_id}"
+
+
 def _pin_check_begin(*, sealed_key_id: int) -> SealedKey:
-    """Claim the key for one PIN check, or raise KeyLocked / PinCheckDelayed."""
-    moment = now()
-    claimed = (
-        SealedKey.objects.filter(pk=sealed_key_id, locked_at__isnull=True)
-        .filter(Q(pin_retry_at__isnull=True) | Q(pin_retry_at__lte=moment))
-        .update(pin_retry_at=moment + PIN_CHECK_LEASE)
-    )
-    sealed_key = SealedKey.objects.get(pk=sealed_key_id)
-    if claimed:
-        return sealed_key
-    if sealed_key.is_locked:
-        raise KeyLocked
-    wait = (sealed_key.pin_retry_at - moment).total_seconds() if sealed_key.pin_retry_at else 0
-    raise PinCheckDelayed(
-        attempts_left=max(settings.PIN_MAX_FAILURES - sealed_key.pin_failures, 0),
-        retry_after=max(math.ceil(wait), 1),
-    )
+    """Take the key's lease for one PIN check, or raise KeyLocked / PinCheckDelayed."""
+    lease = _lease_key(sealed_key_id)
+    if not cache.add(lease, True, timeout=PIN_CHECK_LEASE.total_seconds()):
+        # Another check of this key is running: not checked, not counted.
+        sealed_key = SealedKey.objects.only("pin_failures", "locked_at").get(pk=sealed_key_id)
+        if sealed_key.is_locked:
+            raise KeyLocked
+        raise PinCheckDelayed(
+            attempts_left=max(settings.PIN_MAX_FAILURES - sealed_key.pin_failures, 0),
+            retry_after=1,
+        )
+    try:
+        # Read under the lease: a check that just ended has committed its count and pause.
+        sealed_key = SealedKey.objects.get(pk=sealed_key_id)
+        if sealed_key.is_locked:
+            raise KeyLocked
+        moment = now()
+        if sealed_key.pin_retry_at is not None and sealed_key.pin_retry_at > moment:
+            wait = (sealed_key.pin_retry_at - moment).total_seconds()
+            raise PinCheckDelayed(
+                attempts_left=max(settings.PIN_MAX_FAILURES - sealed_key.pin_failures, 0),
+                retry_after=max(math.ceil(wait), 1),
+            )
+    except BaseException:
+        cache.delete(lease)
+        raise
+    return sealed_key
 
 
 def _pin_failed(sealed_key: SealedKey, *, certificate: Certificate,
@@ -384,8 +404,11 @@ def _pin_failed(sealed_key: SealedKey, *, certificate: Certificate,
 @sensitive_variables("pin", "private_key")
 def _pin_succeeded(sealed_key: SealedKey, *, private_key: pki.PrivateKey, pin: str,
                    reseal: bool) -> None:
-    """Reset the count and end the lease, in one write with any new seal of the key."""
-    changes = {"pin_failures": 0, "pin_retry_at": None}
+    """Reset the count and the pause, in one write with any new seal of the key; a right PIN on
+    a key with nothing pending writes nothing."""
+    changes = {}
+    if sealed_key.pin_failures or sealed_key.pin_retry_at is not None:
+        changes.update(pin_failures=0, pin_retry_at=None)
     blob = bytes(sealed_key.sealed_private_key)
     # Sealed again when the PIN changes, or when the KDF cost was raised since this key was
     # sealed (the PIN is at hand now).
@@ -394,7 +417,8 @@ def _pin_succeeded(sealed_key: SealedKey, *, private_key: pki.PrivateKey, pin: s
         changes["sealed_private_key"] = keyseal.seal_private_key(
             private_key=private_key, pin=pin, pepper=_pepper(), n=settings.PIN_SCRYPT_N
         )
-    SealedKey.objects.filter(pk=sealed_key.pk).update(**changes)
+    if changes:
+        SealedKey.objects.filter(pk=sealed_key.pk).update(**changes)
 
 
 # -- Managing the certificate (인증서 관리) ----------------------------------------------------------

@@ -101,3 +101,13 @@ def staff_otp_off():
     from django.conf import settings
 
     settings.STAFF_OTP_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (PIN-check leases live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -162,9 +162,13 @@ def test_a_check_that_crashes_lets_go_of_the_key(certificate, monkeypatch):
 
 
 def test_a_hold_left_by_a_dead_worker_runs_out(certificate, clock):
-    # A worker claimed the key and died mid-check: the hold expires by itself.
-    SealedKey.objects.filter(pk=certificate.sealed_key_id).update(
-        pin_retry_at=timezone.now() + PIN_CHECK_LEASE)
+    # A worker took the key's lease and died mid-check: the lease expires by itself.
+    from django.core.cache import cache
+
+    from certificates.services import _lease_key
+
+    cache.add(_lease_key(certificate.sealed_key_id), True,
+              timeout=PIN_CHECK_LEASE.total_seconds())
     clock.shift(PIN_CHECK_LEASE - timedelta(seconds=1))
     with pytest.raises(PinCheckDelayed):
         certificate_unlock_key(certificate=certificate, pin=PIN)
