@@ -69,6 +69,11 @@ error_messages = {
     "replayed": _("이미 사용된 서명입니다. 같은 서명은 한 번만 쓸 수 있습니다."),
 }
 
+def refusal_text(code: str) -> str:
+    """What a use record's result means, in the customer's words ("" for a success)."""
+    return "" if code == OK else str(error_messages.get(code, code))
+
+
 _CMS_REFUSALS = {
     cms.CmsMalformed: "malformed",
     cms.CmsUnsupported: "unsupported_algorithm",

@@ -31,6 +31,7 @@ from certificates.services import (
     certificate_change_pin,
     certificate_revoke_by_customer,
 )
+from certificates.signing import refusal_text
 
 # 이용 기기 is the cloud room's page; its path stands in while its name does not resolve.
 DEVICES_PATH = "/personal/finance-cert/cloud/devices/"
@@ -69,7 +70,8 @@ def overview(request):
         context.update(
             _details(current),
             current_expired=current.not_after < now(),
-            uses=selectors.certificate_uses_recent(certificate_id=current.pk),
+            uses=[(use, refusal_text(use.result))
+                  for use in selectors.certificate_uses_recent(certificate_id=current.pk)],
         )
     return render(request, "certificates/manage/overview.html", context)
 

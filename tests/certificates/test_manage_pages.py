@@ -134,7 +134,7 @@ def test_overview_shows_uses_last_use_and_signature_count(browser, certificate):
     first = timezone.now() - timedelta(days=2)
     use(certificate, at=first)
     use(certificate, purpose="02", at=first + timedelta(hours=1), digest="cd" * 32)
-    latest = use(certificate, result="signature_invalid", at=first + timedelta(days=1))
+    latest = use(certificate, result="bad_signature", at=first + timedelta(days=1))
 
     response = browser.get(MANAGE)
     body = page(response)
@@ -144,7 +144,7 @@ def test_overview_shows_uses_last_use_and_signature_count(browser, certificate):
     assert "abababababababab…" in body and "cdcdcdcdcdcdcdcd…" in body
     assert "로그인" in body and "송금" in body
     assert "203.0.113.9" in body
-    assert "거부 (signature_invalid)" in body and "성공" in body
+    assert "거부: 서명 값이 올바르지 않습니다." in body and "성공" in body
     assert timezone.localtime(latest.created_at).strftime("%Y.%m.%d %H:%M") in body
 
 
@@ -441,3 +441,20 @@ def test_revoking_the_certificate(browser, post, certificate, outbox):
     assert "현재 사용 중인 금융인증서가 없습니다" in body
     assert f'href="{reverse("certificates:terms")}"' in body
     assert "사용 중지" in body  # the revoked one stays in the list, with its reason
+
+
+def test_refused_uses_are_listed_in_the_customers_words(certificate, client):
+    from certcenter.clock import now
+    from certificates.cloud.session import CLOUD_SESSION_KEY
+    from certificates.models import CertificateUse
+
+    CertificateUse.objects.create(certificate=certificate, customer=certificate.customer,
+                                  purpose="02", content_digest="ab" * 32, result="on_crl",
+                                  client_ip="203.0.113.9", created_at=now())
+    session = client.session
+    session[CLOUD_SESSION_KEY] = {"customer": certificate.customer_id, "at": now().timestamp(),
+                                  "device": None}
+    session.save()
+    page = client.get("/personal/finance-cert/manage/").content.decode()
+    assert "거부: 인증서 폐지 목록(CRL)에 등록된 인증서입니다." in page
+    assert "on_crl" not in page
