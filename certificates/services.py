@@ -57,7 +57,7 @@ class CertificateNotUsable(Exception):
     """The certificate was revoked, renewed, expired or never finished: its key is not to be used."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: Python sets __traceback__ on an exception as it propagates
 class PinRefused(Exception):
     """A wrong PIN for a certificate in use; the key stays sealed."""
 
@@ -282,7 +282,7 @@ def pin_retry_delay(failures: int) -> timedelta:
     return timedelta(seconds=2 ** (failures - 1)) if failures > 0 else timedelta(0)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PinCheckDelayed(PinRefused):
     """Asked again too soon after a wrong PIN, or while another check of the key runs: the PIN was
     not checked and no failure counted.
