@@ -2,6 +2,7 @@
 
 from django.db.models import Count, F, Max, Q
 
+from certcenter.clock import now
 from certificates.models import Certificate, CertificateUse
 
 
@@ -41,3 +42,17 @@ def certificate_uses_recent(*, certificate_id: int, limit: int = 20) -> list[Cer
     """The certificate's latest uses (signatures asked for and checked), newest first."""
     return list(CertificateUse.objects.filter(certificate_id=certificate_id)
                 .order_by("-created_at", "-id")[:limit])
+
+
+def certificate_use_problem(certificate: Certificate | None) -> str | None:
+    """Why the customer cannot use their current certificate with its PIN now, or None if they can:
+    "none" (no certificate), "locked", "reissue_required" or "expired"."""
+    if certificate is None:
+        return "none"
+    if certificate.status == Certificate.Status.LOCKED:
+        return "locked"
+    if certificate.status == Certificate.Status.REISSUE_REQUIRED:
+        return "reissue_required"
+    if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
+        return "expired"
+    return None

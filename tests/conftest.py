@@ -111,3 +111,27 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def run_threads_together(function, count: int) -> list:
+    """Call ``function`` from ``count`` threads released at the same instant; what each returned or
+    raised (PostgreSQL concurrency tests)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+
+    def worker(_):
+        try:
+            barrier.wait(timeout=10)
+            try:
+                return function()
+            except Exception as exc:  # returned so the test can look at it
+                return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))

@@ -32,24 +32,11 @@ from certificates.display import format_serial
 from certificates.models import Certificate, CertificateUse
 from certificates.pinpad import PinEntryForm
 from certificates.pki import cms
-from certificates.selectors import certificate_current
+from certificates.selectors import certificate_current, certificate_use_problem
 from certificates.services import CertificateNotUsable, KeyLocked, PinRefused
 from certificates.signing import SignatureRefused, certificate_sign, nonce_new, signature_verify
 
 REQUEST_EXPIRED = _("서명 요청 시간이 지났습니다. 내용을 다시 확인하고 서명해 주세요.")
-
-
-def _certificate_problem(certificate: Certificate | None) -> str | None:
-    """Why the customer cannot sign with their current certificate now, or None."""
-    if certificate is None:
-        return "none"
-    if certificate.status == Certificate.Status.LOCKED:
-        return "locked"
-    if certificate.status == Certificate.Status.REISSUE_REQUIRED:
-        return "reissue_required"
-    if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
-        return "expired"
-    return None
 
 
 def _shown(transfer: dict) -> dict:
@@ -81,7 +68,7 @@ class SigningView(View):
         if self.customer is None:
             return self.not_signed_in()
         self.certificate = certificate_current(customer_id=self.customer.pk)
-        problem = _certificate_problem(self.certificate)
+        problem = certificate_use_problem(self.certificate)
         if problem is not None:
             return _certificate_needed(request, problem)
         return super().dispatch(request, *args, **kwargs)
@@ -114,7 +101,7 @@ class SigningView(View):
             return self.render_signing(form, pending)
         except (KeyLocked, CertificateNotUsable):
             certificate = certificate_current(customer_id=self.customer.pk)
-            return _certificate_needed(request, _certificate_problem(certificate) or "locked")
+            return _certificate_needed(request, certificate_use_problem(certificate) or "locked")
         # The bank's side from here: its nonce for this request, taken so it serves once.
         expected_nonce = bank.request_take(request, self.request_key)
         try:

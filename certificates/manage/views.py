@@ -90,19 +90,6 @@ def certificate_pem(request):
     return response
 
 
-def refusal_reason(certificate: Certificate | None) -> str | None:
-    """Why the current certificate cannot be used with its PIN now, or None if it can."""
-    if certificate is None:
-        return "none"
-    if certificate.status == Certificate.Status.LOCKED:
-        return "locked"
-    if certificate.status == Certificate.Status.REISSUE_REQUIRED:
-        return "reissue_required"
-    if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
-        return "expired"
-    return None
-
-
 @method_decorator(
     [never_cache, sensitive_post_parameters("pin", "new_pin", "new_pin_confirm"),
      cloud_connection_required],
@@ -125,7 +112,7 @@ class PinActionView(View):
     def dispatch(self, request, *args, **kwargs):
         self.customer = cloud_customer(request)
         self.certificate = selectors.certificate_current(customer_id=self.customer.pk)
-        reason = refusal_reason(self.certificate)
+        reason = selectors.certificate_use_problem(self.certificate)
         if reason is not None:
             return self.refuse(reason)
         return super().dispatch(request, *args, **kwargs)

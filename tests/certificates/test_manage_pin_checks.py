@@ -1,8 +1,6 @@
 """PIN checks in time (one at a time, a doubling pause after each wrong PIN), the PIN change and the
 customer's own revocation, at the service level."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -26,7 +24,7 @@ from certificates.services import (
     certificate_unlock_key,
     pin_retry_delay,
 )
-from tests.conftest import PIN
+from tests.conftest import PIN, run_threads_together
 
 pytestmark = pytest.mark.django_db
 
@@ -304,21 +302,7 @@ THREADS = 8
 
 
 def run_together(function, count=THREADS):
-    """Call ``function`` from ``count`` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-
-    def worker(_):
-        try:
-            barrier.wait(timeout=10)
-            try:
-                return function()
-            except Exception as exc:  # returned so the test can look at it
-                return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
+    return run_threads_together(function, count)
 
 
 def postgres_only(test):

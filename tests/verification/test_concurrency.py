@@ -1,11 +1,11 @@
 """Concurrent wrong guesses and concurrent sends, on PostgreSQL (SQLite serializes all writers)."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
 
+from tests.conftest import run_threads_together
 from tests.verification.conftest import PHONE, code_in, wrong_code
 from verification.models import Challenge, DailyFailureCount
 from verification.services import (
@@ -27,21 +27,7 @@ THREADS = 10
 
 
 def run_together(function, count=THREADS):
-    """Call ``function`` from ``count`` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-
-    def worker(_):
-        try:
-            barrier.wait(timeout=10)
-            try:
-                return function()
-            except Exception as exc:  # returned so the test can look at it
-                return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
+    return run_threads_together(function, count)
 
 
 def test_concurrent_wrong_sms_guesses_never_share_a_try(outbox):
