@@ -80,6 +80,7 @@ class Certificate(models.Model):
         REISSUE_REQUIRED = "reissue_required", _("재발급 필요")
         RENEWED = "renewed", _("갱신됨")
         REVOKED = "revoked", _("폐기")
+        SUSPENDED = "suspended", _("효력정지")
         EXPIRED = "expired", _("만료")
         FAILED = "failed", _("발급 실패")
 
@@ -90,6 +91,8 @@ class Certificate(models.Model):
         AFFILIATION_CHANGED = "affiliation_changed", _("정보 변경")
         SUPERSEDED = "superseded", _("대체 발급")
         CESSATION_OF_OPERATION = "cessation_of_operation", _("사용 중지")
+        # 효력정지 (suspension): on the CRL and in OCSP while it lasts, taken off on 효력회복.
+        CERTIFICATE_HOLD = "certificate_hold", _("효력정지")
 
     CURRENT_STATUSES = (Status.ACTIVE, Status.LOCKED, Status.REISSUE_REQUIRED)
 
