@@ -112,3 +112,7 @@ def crl_url() -> str:
 
 def ca_issuers_url() -> str:
     return public_url("certificates:issuing_ca")
+
+
+def ocsp_url() -> str:
+    return public_url("certificates:ocsp")

@@ -22,7 +22,7 @@ from accounts.models import RRN_PURPOSE
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
 from certificates import lifecycle, pki
-from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
+from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
 from certificates.models import VID_PURPOSE, Certificate
 
 # Past this many failures something is wrong with the run itself (a key, the database): stop and
@@ -132,7 +132,7 @@ def certificates_renew(
     # Renewal issues under today's profile (policy, CRL and AIA URLs), like any issuance.
     profile = pki.EndEntityProfile(
         issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
-        policy_oid=settings.CERTIFICATE_POLICY_OID,
+        ocsp_url=ocsp_url(), policy_oid=settings.CERTIFICATE_POLICY_OID,
     )
     validity = timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
     failed_pks: list[int] = []

@@ -28,7 +28,7 @@ from accounts.models import Customer
 from certcenter.clock import now
 from certificates import lifecycle, notices, pki
 from certificates.audit import event_record
-from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
+from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
 from certificates.models import (
     REVOCATION_REASON_FOR_REISSUE,
     VID_PURPOSE,
@@ -162,6 +162,7 @@ def _sign(*, customer: Customer, plan: _Plan) -> bytes:
         policy_oid=settings.CERTIFICATE_POLICY_OID,
         crl_url=crl_url(),
         ca_issuers_url=ca_issuers_url(),
+        ocsp_url=ocsp_url(),
         real_name=customer.name,
         vid=plan.vid,
     ))

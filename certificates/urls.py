@@ -33,4 +33,6 @@ urlpatterns = [
     path("ca/crl.crl", views.crl, name="crl"),
     path("ca/issuing-ca.crt", views.issuing_ca, name="issuing_ca"),
     path("ca/chain.pem", views.chain, name="chain"),
+    path("ca/ocsp", views.ocsp, name="ocsp"),
+    path("ca/ocsp/<path:encoded>", views.ocsp, name="ocsp_get"),
 ]

@@ -84,11 +84,14 @@ def simulated_ca(tmp_path_factory):
     from django.conf import settings
 
     from certificates.ca import ca_create, clear_ca_cache
+    from certificates.ocsp import signer_ensure
 
     directory = tmp_path_factory.mktemp("ca")
     settings.CA_DIR = directory
     clear_ca_cache()
-    return ca_create(directory=directory)
+    ca = ca_create(directory=directory)
+    signer_ensure()
+    return ca
 
 
 @pytest.fixture(scope="session", autouse=True)

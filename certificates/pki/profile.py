@@ -69,6 +69,8 @@ class EndEntityProfile:
     ca_issuers_url: str
     policy_oid: str = FINANCIAL_CERTIFICATE_POLICY_OID
     cps_uri: str | None = None
+    # The OCSP responder (id-ad-ocsp); certificates issued before it existed have none.
+    ocsp_url: str | None = None
 
     @cached_property
     def _shared(self) -> tuple[list[x509.Extension], list[x509.Extension]]:
@@ -81,10 +83,14 @@ class EndEntityProfile:
             reasons=None,
             crl_issuer=None,
         )
-        ca_issuers = x509.AccessDescription(
+        access = [x509.AccessDescription(
             AuthorityInformationAccessOID.CA_ISSUERS,
             x509.UniformResourceIdentifier(self.ca_issuers_url),
-        )
+        )]
+        if self.ocsp_url:
+            access.insert(0, x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url)
+            ))
         # Order as issued: BasicConstraints, KeyUsage, [SKI], AKI, policies, CRL DP, AIA, [SAN].
         before_ski = [_END_ENTITY_BASIC_CONSTRAINTS, _END_ENTITY_KEY_USAGE]
         after_ski = [
@@ -100,7 +106,7 @@ class EndEntityProfile:
             x509.Extension(
                 ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
                 False,
-                x509.AuthorityInformationAccess([ca_issuers]),
+                x509.AuthorityInformationAccess(access),
             ),
         ]
         return before_ski, after_ski
@@ -161,13 +167,14 @@ def build_end_entity_certificate(
     cps_uri: str | None = None,
     crl_url: str,
     ca_issuers_url: str,
+    ocsp_url: str | None = None,
     real_name: str,
     vid: bytes,
 ) -> x509.Certificate:
     """Return a signed 금융인증서-profile certificate for public_key, bound to real_name and vid."""
     profile = EndEntityProfile(
         issuer_cert=issuer_cert, crl_url=crl_url, ca_issuers_url=ca_issuers_url,
-        policy_oid=policy_oid, cps_uri=cps_uri,
+        policy_oid=policy_oid, cps_uri=cps_uri, ocsp_url=ocsp_url,
     )
     return profile.build(
         issuer_key=issuer_key, public_key=public_key, subject=subject, serial=serial,

@@ -1,15 +1,17 @@
-"""Create the simulated root and issuing CA once."""
+"""Create the simulated root and issuing CA once, and the OCSP responder's certificate."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates import pki
 from certificates.ca import ca_create, ca_dir, ca_exists
+from certificates.ocsp import signer_ensure
 
 
 class Command(BaseCommand):
     help = (
         "Create the simulated CA (root + issuing) in CA_DIR, keys encrypted with "
-        "CA_KEY_PASSPHRASE. Idempotent: an existing CA is kept, never overwritten."
+        "CA_KEY_PASSPHRASE, and the OCSP responder's certificate. Idempotent: an existing CA is "
+        "kept, never overwritten; only a missing responder is created."
     )
 
     def add_arguments(self, parser):
@@ -19,6 +21,8 @@ class Command(BaseCommand):
         directory = ca_dir()
         if ca_exists(directory):
             self.stdout.write(f"CA exists in {directory}; left as it is.")
+            if signer_ensure():
+                self.stdout.write("Created the OCSP responder certificate.")
             return
         if any(directory.glob("*.pem")):
             raise CommandError(
@@ -29,3 +33,5 @@ class Command(BaseCommand):
             f"Created the CA in {directory}:\n  {ca.root_cert.subject.rfc4514_string()}\n"
             f"  {ca.cert.subject.rfc4514_string()}"
         )
+        signer_ensure()
+        self.stdout.write("Created the OCSP responder certificate.")
