@@ -161,7 +161,7 @@ def ocsp_respond(request_der: bytes) -> bytes:
         ca = load_issuing_ca()
         pki_ocsp.request_check_issuer(request, ca.cert)
     except pki_ocsp.RequestRefused as refused:
-        return pki_ocsp.error_response(refused.status)
+        return pki_ocsp.error_response(refused.response_status)
     try:
         signer = load_signer()
     except SignerMissing:

@@ -39,11 +39,11 @@ class CertStatus(enum.Enum):
 
 
 class RequestRefused(Exception):
-    """A request this responder does not answer; ``status`` is the OCSP error to send back."""
+    """A request this responder does not answer; ``response_status`` is the OCSP error to send."""
 
-    def __init__(self, status: ocsp.OCSPResponseStatus, message: str):
+    def __init__(self, response_status: ocsp.OCSPResponseStatus, message: str):
         super().__init__(message)
-        self.status = status
+        self.response_status = response_status
 
 
 def create_responder_certificate(

@@ -152,7 +152,7 @@ def test_a_request_about_another_ca_is_unauthorized(chain):
     request = request_for(chain, issuer=chain.root)
     with pytest.raises(pki_ocsp.RequestRefused) as refused:
         pki_ocsp.request_check_issuer(request, chain.issuing)
-    assert refused.value.status is ocsp.OCSPResponseStatus.UNAUTHORIZED
+    assert refused.value.response_status is ocsp.OCSPResponseStatus.UNAUTHORIZED
     pki_ocsp.request_check_issuer(request_for(chain), chain.issuing)  # ours passes
 
 
@@ -160,7 +160,7 @@ def test_a_request_about_another_ca_is_unauthorized(chain):
 def test_unreadable_requests_are_malformed(der):
     with pytest.raises(pki_ocsp.RequestRefused) as refused:
         pki_ocsp.request_load(der)
-    assert refused.value.status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+    assert refused.value.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
 def test_request_load_reads_a_good_request(chain):
