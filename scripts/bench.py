@@ -109,6 +109,7 @@ def section_issuance(results: Results, workdir: Path) -> None:
     results.line("issuance_floor_median_ms", data["floor_ms"], 1000, fmt="{:.1f}")
     results.line("issuance_server_median_ms", data["server_ms"], 1000, fmt="{:.1f}")
     results.line("issuance_server_over_floor", data["server_ms"] / data["floor_ms"], 1.3)
+    results.line("issuance_lint_over_nolint", data["server_ms"] / data["nolint_ms"], 1.10)
 
 
 def section_renewal(results: Results, workdir: Path) -> None:
@@ -307,7 +308,8 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
 
 
 def worker_issuance(samples: str = "100") -> None:
-    """PIN submitted → certificate stored, through the real view, against the raw floor."""
+    """PIN submitted → certificate stored, through the real view, against the raw floor; and the
+    same with linting before signing switched off, to price the lint."""
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
@@ -325,16 +327,18 @@ def worker_issuance(samples: str = "100") -> None:
     samples = int(samples)
     ca = load_issuing_ca()
     url = reverse("certificates:pin")
-    server, floor = [], []
+    server, floor, nolint = [], [], []
     customers = [
         customer_create(user_id=f"issue{i:04d}", name="홍길동",
                         resident_number=f"900101-1{i:06d}", phone=f"010-3{i:03d}-{i:04d}")
-        for i in range(samples + 2)
+        for i in range(2 * (samples + 2))
     ]
     # One client, as one server process: a Client per request would rebuild the middleware each
     # time (whitenoise scanning every static file), which no server does.
     client = Client(REMOTE_ADDR="127.0.0.1")
-    for i, customer in enumerate(customers):
+
+    def issue_through_view(customer, *, lint: bool) -> float:
+        settings.CERTIFICATE_LINT_BEFORE_SIGNING = lint  # read when used, so this switches it
         client.cookies.clear()  # a new customer, a new session
         flow = Flow.new()
         flow.set("customer", customer.pk)
@@ -349,6 +353,17 @@ def worker_issuance(samples: str = "100") -> None:
         response = client.post(url, {"pin": PIN, "pin_confirm": PIN})
         elapsed = time.perf_counter() - started
         assert response.status_code == 302 and response["Location"].endswith("/done/"), response
+        return elapsed
+
+    for i in range(samples + 2):
+        # Interleaved, and in alternating order, so drift in the machine's load hits both sides.
+        first, second = customers[2 * i], customers[2 * i + 1]
+        if i % 2:
+            unlinted = issue_through_view(first, lint=False)
+            elapsed = issue_through_view(second, lint=True)
+        else:
+            elapsed = issue_through_view(first, lint=True)
+            unlinted = issue_through_view(second, lint=False)
         # The floor: what issuance cannot avoid, called directly.
         started = time.perf_counter()
         key = pki.generate_private_key(settings.CERTIFICATE_KEY_TYPE)
@@ -364,10 +379,12 @@ def worker_issuance(samples: str = "100") -> None:
             vid=b"\0" * 32,
         )
         floor_elapsed = time.perf_counter() - started
-        if i >= 2:  # the first two warm caches (CA key load, templates, connections)
+        if i >= 2:  # the first two warm caches (CA key load, templates, connections, pkilint)
             server.append(elapsed)
+            nolint.append(unlinted)
             floor.append(floor_elapsed)
     emit({"server_ms": statistics.median(server) * 1000,
+          "nolint_ms": statistics.median(nolint) * 1000,
           "floor_ms": statistics.median(floor) * 1000})
 
 
