@@ -183,8 +183,8 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
     new_rows: list[tuple] = []
     mismatched: list[tuple[_Due, str]] = []
     not_before = moment.replace(microsecond=0)
-    # Linting costs about what signing does, and the certificates of a batch differ only in
-    # values, not in form: lint the first of the batch and the first of any other form.
+    # pkilint costs ~10 times what signing does (3-6 ms a certificate), and the certificates of a
+    # batch differ in values, not in form: lint the first of the batch and of any other form.
     lint = linting.lint_before_signing()
     linted: set[tuple] = set()
     for due in batch:
