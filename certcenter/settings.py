@@ -223,6 +223,8 @@ ARS_MAX_CALLS = env.int("ARS_MAX_CALLS", default=5)  # per SMS_SEND_WINDOW
 CERTIFICATE_VALIDITY_DAYS = env.int("CERTIFICATE_VALIDITY_DAYS", default=365)
 CERTIFICATE_KEY_TYPE = env.str("CERTIFICATE_KEY_TYPE", default="rsa-2048")
 CERTIFICATE_POLICY_OID = env.str("CERTIFICATE_POLICY_OID", default="1.2.410.200005.1.1.1.10")
+# Lint each certificate (pkilint + the profile's checks) before the CA key signs it; off only to measure.
+CERTIFICATE_LINT_BEFORE_SIGNING = env.bool("CERTIFICATE_LINT_BEFORE_SIGNING", default=True)
 RENEWAL_WINDOW_DAYS = env.int("RENEWAL_WINDOW_DAYS", default=30)
 REVOKE_BATCH_LIMIT = env.int("REVOKE_BATCH_LIMIT", default=500)  # certificates per admin revocation
 CA_DIR = Path(env.str("CA_DIR", default=str(BASE_DIR / "var" / "ca")))

@@ -3,8 +3,9 @@
 Issuance runs in four steps, the order Let's Encrypt's Boulder keeps: **plan** (everything that
 needs no database: key, sealed key, identity binding, serial, subject), **record** the planned
 certificate (status pending) before anything is signed, so a crash never leaves a signed
-certificate the database does not know, **sign** it, and **activate** it through the lifecycle,
-which on reissue revokes the previous certificate in the same transaction.
+certificate the database does not know, **sign** it (only once a copy signed with a throwaway
+key lints clean: ``linting``), and **activate** it through the lifecycle, which on reissue
+revokes the previous certificate in the same transaction.
 """
 
 import base64
@@ -26,9 +27,10 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import crypto
 from accounts.models import Customer
 from certcenter.clock import now
-from certificates import lifecycle, notices, pki
+from certificates import lifecycle, linting, notices, pki
 from certificates.audit import event_record
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
+from certificates.linting import CertificateLintFailed
 from certificates.models import (
     REVOCATION_REASON_FOR_REISSUE,
     VID_PURPOSE,
@@ -150,22 +152,24 @@ def _record(*, customer: Customer, plan: _Plan, flow_id: str) -> Certificate:
 
 
 def _sign(*, customer: Customer, plan: _Plan) -> bytes:
+    """The certificate signed by the CA key, once it lints clean (else CertificateLintFailed)."""
     ca = load_issuing_ca()
-    return pki.certificate_der(pki.build_end_entity_certificate(
-        issuer_key=ca.key,
-        issuer_cert=ca.cert,
+    profile = pki.EndEntityProfile(
+        issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
+        ocsp_url=ocsp_url(), policy_oid=settings.CERTIFICATE_POLICY_OID,
+    )
+    builder = profile.builder(
         public_key=plan.private_key.public_key(),
         subject=plan.subject,
         serial=plan.serial,
         not_before=plan.not_before,
         not_after=plan.not_after,
-        policy_oid=settings.CERTIFICATE_POLICY_OID,
-        crl_url=crl_url(),
-        ca_issuers_url=ca_issuers_url(),
-        ocsp_url=ocsp_url(),
         real_name=customer.name,
         vid=plan.vid,
-    ))
+    )
+    if linting.lint_before_signing():
+        linting.certificate_check(builder, issuer_key=ca.key)
+    return pki.certificate_der(profile.sign(builder, issuer_key=ca.key))
 
 
 def _activate(*, certificate: Certificate, der: bytes, reissue_reason: str | None,
@@ -204,7 +208,8 @@ def certificate_issue(
 
     With ``reissue_reason`` the customer's current certificate is revoked in the same transaction
     that activates the new one. A second call with the same ``flow_id`` returns the first call's
-    certificate instead of issuing another.
+    certificate instead of issuing another. Raises CertificateLintFailed when the certificate
+    about to be signed has lint findings: the planned certificate is failed, nothing is signed.
     """
     validate_pin(pin, customer=customer)
     existing = Certificate.objects.filter(flow_id=flow_id).first()
@@ -228,6 +233,12 @@ def certificate_issue(
         return existing
     try:
         der = _sign(customer=customer, plan=plan)
+    except CertificateLintFailed as exc:
+        # The CA key signed nothing; the profile (or its configuration) needs a person, so the
+        # codes go to the log and the audit row, and the customer is told to call the bank.
+        logger.error("pre-issuance lint refused serial %x: %s", plan.serial, ", ".join(exc.codes))
+        lifecycle.certificate_fail(certificate=certificate, client_ip=client_ip, reason=exc.reason)
+        raise
     except Exception:
         # Nothing was signed (or nothing signed left this process): the planned row is closed
         # and its flow freed, so the customer's next submit starts a fresh attempt.

@@ -111,6 +111,7 @@ def section_issuance(results: Results, workdir: Path) -> None:
     results.line("issuance_floor_median_ms", data["floor_ms"], 1000, fmt="{:.1f}")
     results.line("issuance_server_median_ms", data["server_ms"], 1000, fmt="{:.1f}")
     results.line("issuance_server_over_floor", data["server_ms"] / data["floor_ms"], 1.3)
+    results.line("issuance_lint_over_nolint", data["lint_ms"] / data["nolint_ms"], 1.10)
 
 
 def section_renewal(results: Results, workdir: Path) -> None:
@@ -328,7 +329,8 @@ def seed_due(count: int, *, due_in_days: int = 10) -> None:
 
 
 def worker_issuance(samples: str = "100") -> None:
-    """PIN submitted → certificate stored, through the real view, against the raw floor."""
+    """PIN submitted → certificate stored, through the real view, against the raw floor; and the
+    same with linting before signing switched off, to price the lint."""
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
@@ -346,16 +348,18 @@ def worker_issuance(samples: str = "100") -> None:
     samples = int(samples)
     ca = load_issuing_ca()
     url = reverse("certificates:pin")
-    server, floor = [], []
+    server, floor, with_lint, without_lint = [], [], [], []
     customers = [
         customer_create(user_id=f"issue{i:04d}", name="홍길동",
                         resident_number=f"900101-1{i:06d}", phone=f"010-3{i:03d}-{i:04d}")
-        for i in range(samples + 2)
+        for i in range(3 * (samples + 2))
     ]
     # One client, as one server process: a Client per request would rebuild the middleware each
     # time (whitenoise scanning every static file), which no server does.
     client = Client(REMOTE_ADDR="127.0.0.1")
-    for i, customer in enumerate(customers):
+
+    def issue_through_view(customer, *, lint: bool) -> float:
+        settings.CERTIFICATE_LINT_BEFORE_SIGNING = lint  # read when used, so this switches it
         client.cookies.clear()  # a new customer, a new session
         flow = Flow.new()
         flow.set("customer", customer.pk)
@@ -370,25 +374,60 @@ def worker_issuance(samples: str = "100") -> None:
         response = client.post(url, {"pin": PIN, "pin_confirm": PIN})
         elapsed = time.perf_counter() - started
         assert response.status_code == 302 and response["Location"].endswith("/done/"), response
-        # The floor: what issuance cannot avoid, called directly.
+        return elapsed
+
+    real_generate = pki.generate_private_key
+
+    def pair_with_one_key(*, lint_first: bool) -> tuple[float, float]:
+        """One issuance with linting and one without, interleaved in alternating order, over one
+        key generated beforehand and its time added to both: RSA key generation is heavy-tailed
+        and would otherwise decide a comparison of a few milliseconds."""
+        started = time.perf_counter()
+        key = real_generate(settings.CERTIFICATE_KEY_TYPE)
+        keygen = time.perf_counter() - started
+        pki.generate_private_key = lambda key_type: key
+        try:
+            first, second = customers.pop(), customers.pop()
+            if lint_first:
+                linted = issue_through_view(first, lint=True)
+                unlinted = issue_through_view(second, lint=False)
+            else:
+                unlinted = issue_through_view(first, lint=False)
+                linted = issue_through_view(second, lint=True)
+        finally:
+            pki.generate_private_key = real_generate
+        return keygen + linted, keygen + unlinted
+
+    for i in range(samples + 2):
+        elapsed = issue_through_view(customers.pop(), lint=True)
+        linted, unlinted = pair_with_one_key(lint_first=i % 2 == 0)
+        # The floor: what issuance cannot avoid, called directly; linting is part of it.
         started = time.perf_counter()
         key = pki.generate_private_key(settings.CERTIFICATE_KEY_TYPE)
         keyseal.seal_private_key(private_key=key, pin=PIN, pepper=settings.PIN_PEPPER.encode(),
                                  n=settings.PIN_SCRYPT_N)
         moment = now()
-        pki.build_end_entity_certificate(
-            issuer_key=ca.key, issuer_cert=ca.cert, public_key=key.public_key(),
+        profile = pki.EndEntityProfile(issuer_cert=ca.cert, crl_url="http://x.test/crl",
+                                       ca_issuers_url="http://x.test/ca")
+        builder = profile.builder(
+            public_key=key.public_key(),
             subject=pki.end_entity_subject(organization="O", bank_code="004", name="홍길동",
                                            serial_suffix="1"),
             serial=pki.random_serial(), not_before=moment, not_after=moment + timedelta(days=1),
-            crl_url="http://x/crl", ca_issuers_url="http://x/ca", real_name="홍길동",
-            vid=b"\0" * 32,
+            real_name="홍길동", vid=b"\0" * 32,
         )
+        pki.certificate_lint(pki.tbs_for_lint(builder, issuer_key=ca.key),
+                             policy_oid=pki.FINANCIAL_CERTIFICATE_POLICY_OID)
+        profile.sign(builder, issuer_key=ca.key)
         floor_elapsed = time.perf_counter() - started
-        if i >= 2:  # the first two warm caches (CA key load, templates, connections)
+        if i >= 2:  # the first two warm caches (CA key load, templates, connections, pkilint)
             server.append(elapsed)
+            with_lint.append(linted)
+            without_lint.append(unlinted)
             floor.append(floor_elapsed)
     emit({"server_ms": statistics.median(server) * 1000,
+          "lint_ms": statistics.median(with_lint) * 1000,
+          "nolint_ms": statistics.median(without_lint) * 1000,
           "floor_ms": statistics.median(floor) * 1000})
 
 

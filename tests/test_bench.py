@@ -18,7 +18,7 @@ def bench():
 
 
 @pytest.mark.parametrize(("worker", "args", "keys"), [
-    ("issuance", ("2",), {"floor_ms", "server_ms"}),
+    ("issuance", ("2",), {"floor_ms", "server_ms", "lint_ms", "nolint_ms"}),
     ("identify", ("2",), {"open_ms", "throttled_ms"}),
     ("signing", ("2",), {"floor_ms", "server_ms"}),
     ("ocsp", ("4",), {"raw_per_s", "view_per_s", "nonce_per_s"}),

@@ -53,6 +53,7 @@ from certificates.pki.keys import (
     load_encrypted_private_key,
     serialize_encrypted_private_key,
 )
+from certificates.pki.lint import Finding, certificate_lint, crl_lint, tbs_for_lint
 from certificates.pki.profile import (
     FINANCIAL_CERTIFICATE_POLICY_OID,
     EndEntityProfile,
@@ -70,6 +71,7 @@ __all__ = [
     "VID_OID",
     "VID_RANDOM_BYTES",
     "EndEntityProfile",
+    "Finding",
     "PrivateKey",
     "PublicKey",
     "binding_matches",
@@ -77,11 +79,13 @@ __all__ = [
     "build_end_entity_certificate",
     "ca_name",
     "certificate_der",
+    "certificate_lint",
     "certificate_pem",
     "compute_vid",
     "create_issuing_ca",
     "create_root_ca",
     "crl_der",
+    "crl_lint",
     "end_entity_subject",
     "fingerprint_sha256",
     "generate_private_key",
@@ -92,4 +96,5 @@ __all__ = [
     "new_vid_random",
     "random_serial",
     "serialize_encrypted_private_key",
+    "tbs_for_lint",
 ]

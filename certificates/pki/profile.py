@@ -124,6 +124,30 @@ class EndEntityProfile:
         vid: bytes,
     ) -> x509.Certificate:
         """Return a signed certificate for public_key, bound to real_name and vid."""
+        builder = self.builder(
+            public_key=public_key, subject=subject, serial=serial, not_before=not_before,
+            not_after=not_after, real_name=real_name, vid=vid,
+        )
+        return self.sign(builder, issuer_key=issuer_key)
+
+    @staticmethod
+    def sign(builder: x509.CertificateBuilder, *, issuer_key: PrivateKey) -> x509.Certificate:
+        """Return the certificate ``builder`` describes, signed by the issuing CA's key."""
+        return builder.sign(issuer_key, SIGNATURE_HASH)
+
+    def builder(
+        self,
+        *,
+        public_key: PublicKey,
+        subject: x509.Name,
+        serial: int,
+        not_before: datetime,
+        not_after: datetime,
+        real_name: str,
+        vid: bytes,
+    ) -> x509.CertificateBuilder:
+        """Return the unsigned certificate for public_key, bound to real_name and vid: linted
+        (signed with a throwaway key) before the CA key signs it."""
         require_aware(not_before=not_before, not_after=not_after)
         before_ski, after_ski = self._shared
         identify_data = identity_other_name(real_name=real_name, vid=vid)
@@ -142,7 +166,7 @@ class EndEntityProfile:
                 x509.SubjectAlternativeName([identify_data]),
             ),
         ]
-        builder = x509.CertificateBuilder(
+        return x509.CertificateBuilder(
             issuer_name=self.issuer_cert.subject,
             subject_name=subject,
             public_key=public_key,
@@ -151,7 +175,6 @@ class EndEntityProfile:
             not_valid_after=not_after,
             extensions=extensions,
         )
-        return builder.sign(issuer_key, SIGNATURE_HASH)
 
 
 def build_end_entity_certificate(

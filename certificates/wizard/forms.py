@@ -282,6 +282,8 @@ class PinForm(forms.Form):
     error_messages = {
         "exists": _("이미 사용 중인 인증서가 있습니다. 처음부터 재발급을 진행해 주세요."),
         "unavailable": _("일시적인 오류로 인증서를 발급하지 못했습니다. 잠시 후 다시 시도해 주세요."),
+        "lint_failed": _("인증서 발급 전 검사에서 문제가 발견되어 발급을 중단했습니다. "
+                         "고객센터로 문의해 주세요."),
     }
 
     def clean_pin(self):

@@ -26,7 +26,7 @@ from certificates import pki, selectors
 from certificates.audit import verification_failure_record
 from certificates.display import format_serial, mask_subject
 from certificates.models import Certificate, ReissueReason
-from certificates.services import CertificateExists, certificate_issue
+from certificates.services import CertificateExists, CertificateLintFailed, certificate_issue
 from certificates.wizard import forms
 from certificates.wizard.flow import FINISHED_KEY, flow_clear
 from certificates.wizard.guard import StepView, terms_pass_url
@@ -326,6 +326,10 @@ class PinView(StepView):
             form.add_error("pin", exc)
         except CertificateExists:
             form.add_error(None, ValidationError(form.error_messages["exists"], code="exists"))
+        except CertificateLintFailed:
+            # Recorded and logged by certificate_issue; a retry would fail the same way.
+            form.add_error(None, ValidationError(form.error_messages["lint_failed"],
+                                                 code="lint_failed"))
         except Exception:
             # The attempt was closed (see certificate_issue); the customer may simply retry.
             logger.exception("certificate issuance failed")

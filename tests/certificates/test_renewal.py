@@ -340,16 +340,16 @@ def test_certificates_past_their_expiry_are_marked_expired(renew, command, issue
 
 def fail_on_call(monkeypatch, number, exception):
     """Make the signing of a renewed certificate raise on its ``number``-th call."""
-    real = pki.EndEntityProfile.build
+    real = pki.EndEntityProfile.sign
     calls = []
 
-    def flaky(self, **kwargs):
+    def flaky(builder, **kwargs):
         calls.append(1)
         if len(calls) == number:
             raise exception
-        return real(self, **kwargs)
+        return real(builder, **kwargs)
 
-    monkeypatch.setattr(pki.EndEntityProfile, "build", flaky)
+    monkeypatch.setattr(pki.EndEntityProfile, "sign", staticmethod(flaky))
     return calls
 
 

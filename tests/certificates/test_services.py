@@ -52,11 +52,11 @@ def test_serial_is_recorded_before_signing(customer, monkeypatch):
     """The serial is in the database (pending) before anything is signed; a failed signing
     closes that row and frees the flow, so the customer's next submit starts afresh."""
 
-    def crash(**kwargs):
+    def crash(builder, *, issuer_key):
         assert Certificate.objects.filter(status="pending").count() == 1
         raise RuntimeError("HSM unavailable")
 
-    monkeypatch.setattr(pki, "build_end_entity_certificate", crash)
+    monkeypatch.setattr(pki.EndEntityProfile, "sign", staticmethod(crash))
     with pytest.raises(RuntimeError):
         certificate_issue(customer=customer, pin=PIN, flow_id="flow-crash")
     failed = Certificate.objects.get()

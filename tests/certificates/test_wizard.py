@@ -581,10 +581,10 @@ def test_a_signing_failure_is_a_message_and_the_customer_can_retry(wizard, custo
 
     wizard.until("pin")
 
-    def unavailable(**kwargs):
+    def unavailable(builder, *, issuer_key):
         raise RuntimeError("CA offline")
 
-    monkeypatch.setattr(pki_module, "build_end_entity_certificate", unavailable)
+    monkeypatch.setattr(pki_module.EndEntityProfile, "sign", staticmethod(unavailable))
     response = wizard.pin()
     assert response.status_code == 200
     assert [e.code for e in response.context["form"].non_field_errors().as_data()] == [
