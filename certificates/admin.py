@@ -1,7 +1,8 @@
 """Certificates for staff: masked, searchable, filterable, revocable, with a read-only audit trail.
 
 Reviewers may look (view permission); officers (``certificates.revoke_certificate``) may also
-revoke, download the PEM (its subject carries the full name) and search by name or phone.
+revoke, suspend and resume (효력정지, 효력회복), download the PEM (its subject carries the full
+name) and search by name or phone.
 Nothing here shows a full resident number, a sealed key, a PIN or a code. The changelist avoids
 COUNT(*) over the whole table so it stays fast with millions of rows.
 """
