@@ -561,3 +561,13 @@ def test_the_banking_login_shows_the_problem_page_for_a_suspended_certificate(br
     suspend(certificate, committed)
     body = page(browser.get(reverse("certificates:bank_login")))
     assert "효력이 정지된 인증서입니다" in body and RESUME_PAGE in body
+
+
+def test_the_resume_page_polls_the_call_like_the_wizard(browser, post, certificate, committed):
+    suspend(certificate, committed)
+    post(RESUME_PAGE, {"action": "call"})
+    shown = browser.get(RESUME_PAGE)
+    body = page(shown)
+    assert 'id="ars-form"' in body and "js/wizard.js" in body
+    status = browser.get(shown.context["status_url"])  # this session placed the call
+    assert status.status_code == 200 and status.json()["status"] == "pending"
