@@ -1,7 +1,8 @@
 """Certificates for staff: masked, searchable, filterable, revocable, with a read-only audit trail.
 
 Reviewers may look (view permission); officers (``certificates.revoke_certificate``) may also
-revoke, download the PEM (its subject carries the full name) and search by name or phone.
+revoke, suspend and resume (효력정지, 효력회복), download the PEM (its subject carries the full
+name) and search by name or phone.
 Nothing here shows a full resident number, a sealed key, a PIN or a code. The changelist avoids
 COUNT(*) over the whole table so it stays fast with millions of rows.
 """
@@ -33,7 +34,12 @@ from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki
 from certificates.display import format_serial, mask_subject
-from certificates.lifecycle import certificates_revoke
+from certificates.lifecycle import (
+    TransitionRefused,
+    certificate_resume,
+    certificate_suspend,
+    certificates_revoke,
+)
 from certificates.models import Certificate, CertificateEvent, RevocationList
 
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
@@ -115,7 +121,10 @@ class RevokeForm(forms.Form):
     # No reason is preselected: on the CRL it tells relying parties how worried to be.
     reason = forms.ChoiceField(
         label=_("폐기 사유"),
-        choices=[("", _("— 사유를 선택하세요 —")), *Certificate.RevocationReason.choices],
+        # certificateHold is a suspension (효력정지, undone by 효력회복), not a revocation.
+        choices=[("", _("— 사유를 선택하세요 —")),
+                 *[(value, label) for value, label in Certificate.RevocationReason.choices
+                   if value != Certificate.RevocationReason.CERTIFICATE_HOLD]],
         error_messages={"required": _("폐기 사유를 선택해 주세요.")},
     )
     note = forms.CharField(label=_("메모 (고객 요청 경위 등)"), max_length=120,
@@ -124,6 +133,30 @@ class RevokeForm(forms.Form):
         label=_("폐기는 되돌릴 수 없으며 즉시 폐기 목록(CRL)에 반영됨을 확인합니다."),
         error_messages={"required": _("폐기를 확인해 주세요.")},
     )
+
+
+class HoldForm(forms.Form):
+    """효력정지 or 효력회복 by an officer: why (on the audit trail) and how it came about."""
+
+    reasons = {
+        "suspend": [("customer_request", _("고객 요청 (분실·도난)")),
+                    ("suspected_misuse", _("부정 사용 의심")), ("other", _("기타"))],
+        "resume": [("customer_request", _("고객 요청 (본인 확인 완료)")),
+                   ("cleared", _("조사 결과 이상 없음")), ("other", _("기타"))],
+    }
+    reason = forms.ChoiceField(label=_("사유"),
+                               error_messages={"required": _("사유를 선택해 주세요.")})
+    note = forms.CharField(label=_("메모 (고객 요청 경위 등)"), max_length=120,
+                           error_messages={"required": _("경위를 메모에 남겨 주세요.")})
+
+    def __init__(self, *args, action: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("— 사유를 선택하세요 —")), *self.reasons[action]]
+
+    @property
+    def audit_note(self) -> str:
+        reason = dict(self.fields["reason"].choices)[self.cleaned_data["reason"]]
+        return f"{reason}: {self.cleaned_data['note']}"
 
 
 @admin.register(Certificate)
@@ -249,6 +282,10 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
                  name=f"{prefix}_revoke"),
             path("revoke/", self.admin_site.admin_view(self.revoke_view),
                  name=f"{prefix}_revoke_many"),
+            path("<int:pk>/suspend/", self.admin_site.admin_view(self.suspend_view),
+                 name=f"{prefix}_suspend"),
+            path("<int:pk>/resume/", self.admin_site.admin_view(self.resume_view),
+                 name=f"{prefix}_resume"),
         ] + super().get_urls()
 
     def pem_view(self, request, pk):
@@ -311,6 +348,42 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             "targets": [(c, self.masked_subject(c)) for c in targets],
         }
         return render(request, "admin/certificates/certificate/revoke.html", context)
+
+    # -- suspension (효력정지) and resumption (효력회복) ------------------------------------------------
+
+    def suspend_view(self, request, pk):
+        return self._hold_view(request, pk, action="suspend")
+
+    def resume_view(self, request, pk):
+        return self._hold_view(request, pk, action="resume")
+
+    def _hold_view(self, request, pk, *, action):
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        certificate = get_object_or_404(Certificate.objects.select_related("customer"), pk=pk)
+        change = certificate_suspend if action == "suspend" else certificate_resume
+        title = _("인증서 효력정지") if action == "suspend" else _("인증서 효력회복")
+        form = HoldForm(request.POST or None, action=action)
+        if request.method == "POST" and form.is_valid():
+            try:
+                change(certificate=certificate, actor=CertificateEvent.Actor.STAFF,
+                       staff_user=request.user, client_ip=client_ip(request),
+                       note=form.audit_note)
+            except TransitionRefused:
+                self.message_user(request, _("지금 상태에서는 처리할 수 없는 인증서입니다."),
+                                  messages.ERROR)
+            else:
+                self.message_user(request, gettext("%(title)s 처리했습니다.") % {"title": title},
+                                  messages.SUCCESS)
+            return redirect("admin:certificates_certificate_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "title": title, "form": form, "action": action,
+            "certificate": certificate, "subject": self.masked_subject(certificate),
+            "allowed": (certificate.status == Certificate.Status.ACTIVE if action == "suspend"
+                        else certificate.status == Certificate.Status.SUSPENDED),
+        }
+        return render(request, "admin/certificates/certificate/hold.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}),

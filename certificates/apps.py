@@ -16,3 +16,12 @@ class CertificatesConfig(AppConfig):
         from certificates.cloud.services import CLOUD_PURPOSE_LABEL, CLOUD_SMS_PURPOSE
 
         purpose_register(CLOUD_SMS_PURPOSE, CLOUD_PURPOSE_LABEL)
+
+        from certificates.manage.hold import (
+            RESUME_ARS_PURPOSE,
+            RESUME_PURPOSE_LABEL,
+            RESUME_SMS_PURPOSE,
+        )
+
+        purpose_register(RESUME_ARS_PURPOSE, RESUME_PURPOSE_LABEL)
+        purpose_register(RESUME_SMS_PURPOSE, RESUME_PURPOSE_LABEL)

@@ -58,8 +58,13 @@ REQUIRE_REISSUE = Transition("require_reissue", frozenset({Status.ACTIVE}),
                              Status.REISSUE_REQUIRED, Kind.RENEWAL_SKIPPED)
 EXPIRE = Transition("expire", _CURRENT, Status.EXPIRED, Kind.EXPIRED)
 LOCK = Transition("lock", frozenset({Status.ACTIVE}), Status.LOCKED, Kind.LOCKED)
+# 효력정지 puts the certificate on the CRL as certificateHold; 효력회복 takes it off again.
+SUSPEND = Transition("suspend", frozenset({Status.ACTIVE}), Status.SUSPENDED, Kind.SUSPENDED,
+                     republishes_crl=True)
+RESUME = Transition("resume", frozenset({Status.SUSPENDED}), Status.ACTIVE, Kind.RESUMED,
+                    republishes_crl=True)
 
-TRANSITIONS = (ACTIVATE, FAIL, REVOKE, RENEW, REQUIRE_REISSUE, EXPIRE, LOCK)
+TRANSITIONS = (ACTIVATE, FAIL, REVOKE, RENEW, REQUIRE_REISSUE, EXPIRE, LOCK, SUSPEND, RESUME)
 
 EVENT_COLUMNS = ("kind", "actor", "certificate_id", "customer_id", "staff_user_id", "client_ip",
                  "reason", "created_at")
@@ -212,6 +217,45 @@ def certificate_revoke(*, certificate: Certificate, **kwargs) -> Certificate:
     certificates_revoke(certificates=[certificate], **kwargs)
     certificate.refresh_from_db()
     return certificate
+
+
+# -- Suspension (효력정지) and resumption (효력회복) ------------------------------------------------
+
+def _hold_change(transition: Transition, *, certificate: Certificate, actor: str, staff_user,
+                 client_ip: str | None, note: str, what: str, moment: datetime,
+                 **fields) -> Certificate:
+    label = " ".join(filter(None, [str(transition.event.label), note]))
+    _apply(transition, [certificate.pk], actor=actor, staff_user=staff_user, client_ip=client_ip,
+           moment=moment, events=[EventRow(certificate.pk, certificate.customer_id, label)],
+           **fields)
+    _notify([certificate.customer_id], what=what, at=moment)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_suspend(*, certificate: Certificate, actor: str, staff_user=None,
+                        client_ip: str | None = None, note: str = "") -> Certificate:
+    """An active certificate is put on hold: it signs nothing and the CRL lists it as
+    certificateHold (``revoked_at`` = now) until it is resumed. Raises TransitionRefused
+    unless it is active."""
+    moment = clock_now()
+    return _hold_change(SUSPEND, certificate=certificate, actor=actor, staff_user=staff_user,
+                        client_ip=client_ip, note=note, what=notices.SUSPENDED, moment=moment,
+                        revoked_at=moment,
+                        revocation_reason=Certificate.RevocationReason.CERTIFICATE_HOLD)
+
+
+def certificate_resume(*, certificate: Certificate, actor: str, staff_user=None,
+                       client_ip: str | None = None, note: str = "") -> Certificate:
+    """A suspended certificate is active again and leaves the next CRL. Raises
+    TransitionRefused unless it is suspended and still within its validity (one past its
+    expiry stays suspended until the renewal job marks it expired; only a reissue helps then)."""
+    moment = clock_now()
+    if certificate.not_after < moment:
+        raise TransitionRefused("resume: the certificate has expired")
+    return _hold_change(RESUME, certificate=certificate, actor=actor, staff_user=staff_user,
+                        client_ip=client_ip, note=note, what=notices.RESUMED, moment=moment,
+                        revoked_at=None, revocation_reason="")
 
 
 # -- PIN lock -----------------------------------------------------------------------------------

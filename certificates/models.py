@@ -94,7 +94,8 @@ class Certificate(models.Model):
         # 효력정지 (suspension): on the CRL and in OCSP while it lasts, taken off on 효력회복.
         CERTIFICATE_HOLD = "certificate_hold", _("효력정지")
 
-    CURRENT_STATUSES = (Status.ACTIVE, Status.LOCKED, Status.REISSUE_REQUIRED)
+    # A suspended certificate is still the customer's (on hold, not gone): a reissue replaces it.
+    CURRENT_STATUSES = (Status.ACTIVE, Status.LOCKED, Status.REISSUE_REQUIRED, Status.SUSPENDED)
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="certificates")
     sealed_key = models.ForeignKey(SealedKey, on_delete=models.PROTECT, related_name="certificates")
@@ -135,7 +136,7 @@ class Certificate(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=Q(status__in=["active", "locked", "reissue_required"]),
+                condition=Q(status__in=["active", "locked", "reissue_required", "suspended"]),
                 name="one_current_certificate_per_customer",
             ),
         ]
@@ -195,6 +196,8 @@ class CertificateEvent(models.Model):
         CLOUD_CONNECTED = "cloud_connected", _("클라우드 연결")
         CLOUD_DISCONNECTED = "cloud_disconnected", _("클라우드 연결 해제")
         SIGNATURE_REFUSED = "signature_refused", _("서명 검증 실패")
+        SUSPENDED = "suspended", _("효력정지")
+        RESUMED = "resumed", _("효력회복")
 
     class Actor(models.TextChoices):
         CUSTOMER = "customer", _("고객")

@@ -21,6 +21,10 @@ _WHAT = {
 PIN_CHANGED = "pin_changed"
 _WHAT[PIN_CHANGED] = lambda: _("금융인증서 비밀번호가 변경되었습니다.")
 
+SUSPENDED, RESUMED = "suspended", "resumed"
+_WHAT[SUSPENDED] = lambda: _("금융인증서 효력이 정지되었습니다.")
+_WHAT[RESUMED] = lambda: _("금융인증서 효력이 회복되었습니다.")
+
 
 def notice_text(*, what: str, at: datetime) -> str:
     return _(

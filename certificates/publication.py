@@ -16,14 +16,18 @@ CRL_KEEP = 3
 
 
 def crl_publish() -> RevocationList:
-    """Sign a new CRL of every revoked, unexpired certificate; the newest is served.
+    """Sign a new CRL of every revoked or suspended (certificateHold), unexpired certificate;
+    the newest is served. A resumed certificate is active again, so the next CRL leaves it out.
 
     Built from the whole list at once: adding entries one call at a time is quadratic.
     """
     ca = load_issuing_ca()
     moment = now()
     rows = (
-        Certificate.objects.filter(status=Certificate.Status.REVOKED, not_after__gte=moment)
+        Certificate.objects.filter(
+            status__in=[Certificate.Status.REVOKED, Certificate.Status.SUSPENDED],
+            not_after__gte=moment,
+        )
         .values_list("serial", "revoked_at", "revocation_reason")
         .iterator(chunk_size=10_000)
     )

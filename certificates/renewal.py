@@ -63,7 +63,10 @@ class RenewalReport:
 
 
 def certificates_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:
-    """Mark current certificates past their expiry as expired (with an audit event each)."""
+    """Mark current certificates past their expiry as expired (with an audit event each).
+
+    A suspended one too: the hold ends with the validity (the CRL drops it then anyway), and only
+    a reissue gives the customer a certificate again."""
     moment = now or clock_now()
     total = 0
     while True:

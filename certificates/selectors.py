@@ -7,7 +7,8 @@ from certificates.models import Certificate, CertificateUse
 
 
 def certificate_current(*, customer_id: int) -> Certificate | None:
-    """The certificate that stands for the customer now (active, locked or reissue required)."""
+    """The certificate that stands for the customer now (active, locked, reissue required or
+    suspended)."""
     return Certificate.objects.current().filter(customer_id=customer_id).first()
 
 
@@ -46,13 +47,15 @@ def certificate_uses_recent(*, certificate_id: int, limit: int = 20) -> list[Cer
 
 def certificate_use_problem(certificate: Certificate | None) -> str | None:
     """Why the customer cannot use their current certificate with its PIN now, or None if they can:
-    "none" (no certificate), "locked", "reissue_required" or "expired"."""
+    "none" (no certificate), "locked", "reissue_required", "suspended" or "expired"."""
     if certificate is None:
         return "none"
     if certificate.status == Certificate.Status.LOCKED:
         return "locked"
     if certificate.status == Certificate.Status.REISSUE_REQUIRED:
         return "reissue_required"
+    if certificate.status == Certificate.Status.SUSPENDED:
+        return "suspended"
     if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
         return "expired"
     return None

@@ -59,6 +59,10 @@ class CertificateNotUsable(Exception):
     """The certificate was revoked, renewed, expired or never finished: its key is not to be used."""
 
 
+class CertificateSuspended(CertificateNotUsable):
+    """The certificate is on hold (효력정지): its key is not used until it is resumed."""
+
+
 @dataclass(eq=False)  # not frozen: Python sets __traceback__ on an exception as it propagates
 class PinRefused(Exception):
     """A wrong PIN for a certificate in use; the key stays sealed."""
@@ -333,6 +337,8 @@ def _key_open(*, certificate: Certificate, pin: str, client_ip: str | None,
     certificate.refresh_from_db(fields=["status", "not_after"])
     if certificate.status == Certificate.Status.LOCKED:
         raise KeyLocked
+    if certificate.status == Certificate.Status.SUSPENDED:
+        raise CertificateSuspended
     if certificate.status != Certificate.Status.ACTIVE or certificate.not_after < now():
         raise CertificateNotUsable
     sealed_key = _pin_check_begin(sealed_key_id=certificate.sealed_key_id)

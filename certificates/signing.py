@@ -56,6 +56,7 @@ error_messages = {
     "unknown_certificate": _("등록되지 않은 인증서입니다."),
     "locked": _("비밀번호 오류 횟수 초과로 이용이 제한된 인증서입니다. 재발급 후 이용해 주세요."),
     "revoked": _("폐기된 인증서입니다."),
+    "suspended": _("효력이 정지된 인증서입니다. 인증서 관리에서 효력회복 후 이용해 주세요."),
     "renewed": _("갱신되어 더 이상 쓰지 않는 이전 인증서입니다. 갱신된 인증서로 다시 시도해 주세요."),
     "expired": _("유효기간이 만료된 인증서입니다. 재발급 후 이용해 주세요."),
     "reissue_required": _("고객 정보가 변경되어 재발급이 필요한 인증서입니다."),
@@ -86,6 +87,7 @@ _CMS_REFUSALS = {
 _STATUS_REFUSALS = {
     Certificate.Status.LOCKED: "locked",
     Certificate.Status.REVOKED: "revoked",
+    Certificate.Status.SUSPENDED: "suspended",
     # A renewed certificate's key still works and it is on no CRL, so a generic relying party
     # would take it. The bank knows better: the customer's certificate is now its successor, the
     # signing service never signs with a predecessor, so a signature by one is an old signature

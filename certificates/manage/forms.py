@@ -61,3 +61,13 @@ class RevokeForm(PinEntryForm):
         label=_("해지한 인증서는 다시 사용할 수 없으며, 필요하면 새로 발급받아야 함을 확인했습니다."),
         error_messages={"required": _("해지 내용을 확인하고 동의란에 체크해 주세요.")},
     )
+
+
+class SuspendForm(forms.Form):
+    """효력정지: no PIN (the phone may be in someone else's hands), only an explicit yes."""
+
+    confirm = forms.BooleanField(
+        label=_("효력정지 중에는 로그인·이체 등 전자서명에 인증서를 쓸 수 없으며, 다시 쓰려면 ARS와 "
+                "SMS 본인 확인을 거쳐 효력회복해야 함을 확인했습니다."),
+        error_messages={"required": _("효력정지 내용을 확인하고 동의란에 체크해 주세요.")},
+    )

@@ -137,6 +137,8 @@ def _suggested(current: Certificate | None) -> str | None:
     return {
         Certificate.Status.LOCKED: ReissueReason.PIN,
         Certificate.Status.REISSUE_REQUIRED: ReissueReason.DETAILS_CHANGED,
+        # Suspended mostly because the phone was lost or stolen.
+        Certificate.Status.SUSPENDED: ReissueReason.LOST,
     }.get(current.status)
 
 
