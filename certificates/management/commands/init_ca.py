@@ -4,12 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from certificates import pki
 from certificates.ca import ca_create, ca_dir, ca_exists
+from certificates.publication import crl_current, crl_publish
 
 
 class Command(BaseCommand):
     help = (
         "Create the simulated CA (root + issuing) in CA_DIR, keys encrypted with "
-        "CA_KEY_PASSPHRASE. Idempotent: an existing CA is kept, never overwritten."
+        "CA_KEY_PASSPHRASE, and publish its first CRL. Idempotent: an existing CA is kept, never "
+        "overwritten."
     )
 
     def add_arguments(self, parser):
@@ -19,6 +21,7 @@ class Command(BaseCommand):
         directory = ca_dir()
         if ca_exists(directory):
             self.stdout.write(f"CA exists in {directory}; left as it is.")
+            self._first_crl()
             return
         if any(directory.glob("*.pem")):
             raise CommandError(
@@ -29,3 +32,10 @@ class Command(BaseCommand):
             f"Created the CA in {directory}:\n  {ca.root_cert.subject.rfc4514_string()}\n"
             f"  {ca.cert.subject.rfc4514_string()}"
         )
+        self._first_crl()
+
+    def _first_crl(self):
+        # The CRL view never signs: without a first CRL it answers 503 until cron runs.
+        if crl_current() is None:
+            crl = crl_publish()
+            self.stdout.write(f"Published the first CRL (#{crl.pk}).")
