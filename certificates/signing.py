@@ -36,7 +36,7 @@ from certificates.audit import event_record
 from certificates.ca import load_issuing_ca
 from certificates.models import VID_PURPOSE, Certificate, CertificateEvent, CertificateUse
 from certificates.pki import cms
-from certificates.publication import crl_current
+from certificates.publication import crl_current, crl_usable
 from certificates.services import certificate_unlock_key
 
 # How far ahead of the server's clock a signing time may be: the signer's clock may run fast.
@@ -115,7 +115,8 @@ class SignatureRefused(Exception):
 
 
 class CrlUnusable(Exception):
-    """The current CRL is not one the issuing CA signed."""
+    """There is no current CRL to rely on: none published, past its nextUpdate, or not one the
+    issuing CA signed."""
 
 
 def nonce_new() -> str:
@@ -141,8 +142,11 @@ def certificate_sign(*, certificate: Certificate, pin: str, content: bytes,
 
 def certificate_on_crl(*, serial: int) -> bool:
     """Whether ``serial`` is on the current CRL (checked as a relying party reads one: signed by
-    the issuing CA, under its name). Raises CrlUnusable."""
-    serials = _crl_serials(bytes(crl_current().der), load_issuing_ca().cert)
+    the issuing CA, under its name, and not past its nextUpdate). Raises CrlUnusable."""
+    latest = crl_current()
+    if not crl_usable(latest):
+        raise CrlUnusable
+    serials = _crl_serials(bytes(latest.der), load_issuing_ca().cert)
     if serials is None:
         raise CrlUnusable
     return serial in serials

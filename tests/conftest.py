@@ -68,6 +68,15 @@ def certificate(certificate_factory):
 
 
 @pytest.fixture
+def published_crl(db):
+    """The first CRL, as ``init_ca`` publishes it: neither the CRL view nor a relying party signs
+    one, so a test that reads the CRL before any revocation asks for this."""
+    from certificates.publication import crl_publish
+
+    return crl_publish()
+
+
+@pytest.fixture
 def outbox(settings):
     """SMS and ARS delivered into the locmem backend's outbox, empty at the start and the end."""
     settings.SMS_BACKEND = LOCMEM

@@ -22,6 +22,7 @@ def bench():
     ("identify", ("2",), {"open_ms", "throttled_ms"}),
     ("signing", ("2",), {"floor_ms", "server_ms"}),
     ("ocsp", ("4",), {"raw_per_s", "view_per_s", "nonce_per_s"}),
+    ("crl", ("50", "1"), {"raw_s", "publish_s"}),
 ])
 def test_bench_workers_run_through_the_real_views(bench, tmp_path, worker, args, keys):
     env = bench.worker_env(tmp_path, f"sqlite:///{tmp_path / 'bench.sqlite3'}")

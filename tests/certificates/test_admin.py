@@ -325,7 +325,8 @@ def test_sealed_keys_are_not_in_admin():
 # -- Revocation -----------------------------------------------------------------------------------------
 
 def test_revoke_selected_action_with_a_reason(
-    admin_client, admin_user, customer_factory, django_capture_on_commit_callbacks, certificate_factory
+    admin_client, admin_user, customer_factory, django_capture_on_commit_callbacks, certificate_factory,
+    published_crl,
 ):
     first, second, bystander = (certificate_factory(customer=customer_factory()) for _ in range(3))
     assert first.serial_int not in crl_serials(admin_client)  # a current CRL exists before
@@ -367,7 +368,7 @@ def test_revoke_selected_action_with_a_reason(
 
 
 def test_revoke_from_the_detail_page(
-    admin_client, admin_user, certificate, django_capture_on_commit_callbacks
+    admin_client, admin_user, certificate, django_capture_on_commit_callbacks, published_crl
 ):
     assert certificate.serial_int not in crl_serials(admin_client)  # a current CRL exists before
     detail = page(admin_client.get(change_url(certificate)))
@@ -552,7 +553,8 @@ def test_reviewer_cannot_revoke(reviewer, certificate, django_capture_on_commit_
     assert RevocationList.objects.count() == 0
 
 
-def test_officer_can_revoke(officer, certificate, django_capture_on_commit_callbacks):
+def test_officer_can_revoke(officer, certificate, django_capture_on_commit_callbacks,
+                            published_crl):
     client, user = officer
     assert certificate.serial_int not in crl_serials(client)
     listing = client.get(CHANGELIST)

@@ -22,7 +22,8 @@ from certificates.services import pin_retry_delay
 from certificates.signing import SignatureRefused, signature_verify
 from tests.conftest import PIN
 
-pytestmark = pytest.mark.django_db
+# The bank checks the CRL on every signature: one is published, as init_ca does.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_crl")]
 
 HOME = reverse("certificates:bank_home")
 LOGIN = reverse("certificates:bank_login")

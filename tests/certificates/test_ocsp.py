@@ -235,7 +235,7 @@ def fresh_ca_dir(settings, tmp_path):
     clear_ca_cache()
 
 
-def test_init_ca_adds_a_missing_responder_and_keeps_an_existing_one(fresh_ca_dir):
+def test_init_ca_adds_a_missing_responder_and_keeps_an_existing_one(fresh_ca_dir, db):
     out = io.StringIO()
     call_command("init_ca", stdout=out)
     assert "Created the OCSP responder" in out.getvalue()

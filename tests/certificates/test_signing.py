@@ -20,6 +20,7 @@ from certificates.banking.content import login_text
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca
 from certificates.models import Certificate, CertificateEvent, CertificateUse, RevocationList
 from certificates.pki.cms import cms_sign
+from certificates.publication import crl_publish
 from certificates.services import certificate_unlock_key
 from certificates.signing import (
     SIGNING_TIME_SKEW,
@@ -32,7 +33,8 @@ from certificates.signing import (
 )
 from tests.conftest import PIN
 
-pytestmark = pytest.mark.django_db
+# The bank checks the CRL on every signature: one is published, as init_ca does.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_crl")]
 IP = "192.0.2.7"
 
 
@@ -245,6 +247,7 @@ def test_signed_after_the_certificate_expired(certificate, customer):
 def test_signed_at_the_last_second_of_validity(certificate, customer):
     key = certificate_unlock_key(certificate=certificate, pin=PIN)
     with time_machine.travel(certificate.not_after, tick=False):
+        crl_publish()  # as the hourly publish_crl has done all year
         assert verify(sign_raw(certificate, key), customer) == certificate
 
 
@@ -353,6 +356,26 @@ def test_a_crl_not_signed_by_our_ca_is_not_trusted(certificate, customer, signed
     RevocationList.objects.create(this_update=moment, next_update=moment + timedelta(days=7),
                                   der=pki.crl_der(crl))
     refused("status_unavailable", signed, customer, certificate=certificate)
+
+
+def test_without_a_crl_the_status_is_unavailable_and_none_is_signed(certificate, customer, signed):
+    RevocationList.objects.all().delete()
+    refused("status_unavailable", signed, customer, certificate=certificate)
+    assert not RevocationList.objects.exists()  # checking a signature never signs a CRL
+
+
+@pytest.mark.parametrize(("before_next_update", "code"), [
+    (timedelta(seconds=1), None), (timedelta(0), "status_unavailable"),
+])
+def test_a_crl_past_its_next_update_is_not_relied_on(certificate, customer, signed, time_machine,
+                                                     before_next_update, code):
+    time_machine.move_to(now(), tick=False)
+    RevocationList.objects.update(next_update=now() + before_next_update)
+    if code is None:
+        assert verify(signed, customer) == certificate
+    else:
+        refused(code, signed, customer, certificate=certificate)
+    assert RevocationList.objects.count() == 1
 
 
 # -- 6. Identity binding, 7. ownership -----------------------------------------------------------

@@ -34,7 +34,8 @@ from verification import services as verification
 from verification.backends import locmem
 from verification.models import Challenge
 
-pytestmark = pytest.mark.django_db
+# The CRL view serves what was published and never signs: start from init_ca's first CRL.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_crl")]
 
 Status = Certificate.Status
 Actor = CertificateEvent.Actor

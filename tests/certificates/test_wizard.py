@@ -731,10 +731,6 @@ def test_a_refused_corporate_customer_is_pointed_to_the_corporate_page(
     assert reverse("corporate") in errors(wizard.identify())
 
 
-def test_the_crl_is_not_cached(client):
-    assert client.get(reverse("certificates:crl"))["Cache-Control"] == "no-cache"
-
-
 def test_identify_page_states_the_throttle_from_settings(wizard, settings):
     settings.LOOKUP_MAX_FAILURES = 3
     settings.LOOKUP_FAILURE_WINDOW = 1800

@@ -89,7 +89,8 @@ def openssl_verifies(p7s: Path, content: Path, chain: Path) -> subprocess.Comple
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_use_the_certificate_sign_in_transfer_change_pin_lock_and_reissue(
-    browser_context, live_server, live_customer, e2e_settings, artifacts_dir, tmp_path
+    browser_context, live_server, live_customer, e2e_settings, artifacts_dir, tmp_path,
+    published_crl,  # as init_ca leaves it: the bank checks the CRL on every signature
 ):
     started = time.monotonic()
     base = live_server.url

@@ -1,17 +1,19 @@
-"""Create the simulated root and issuing CA once, and the OCSP responder's certificate."""
+"""Create the simulated root and issuing CA once, the OCSP responder's certificate and the first CRL."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from certificates import pki
 from certificates.ca import ca_create, ca_dir, ca_exists
 from certificates.ocsp import signer_ensure
+from certificates.publication import crl_current, crl_publish
 
 
 class Command(BaseCommand):
     help = (
         "Create the simulated CA (root + issuing) in CA_DIR, keys encrypted with "
-        "CA_KEY_PASSPHRASE, and the OCSP responder's certificate. Idempotent: an existing CA is "
-        "kept, never overwritten; only a missing responder is created."
+        "CA_KEY_PASSPHRASE, the OCSP responder's certificate, and publish the first CRL. "
+        "Idempotent: an existing CA is kept, never overwritten; only a missing responder or CRL "
+        "is created."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(f"CA exists in {directory}; left as it is.")
             if signer_ensure():
                 self.stdout.write("Created the OCSP responder certificate.")
+            self._first_crl()
             return
         if any(directory.glob("*.pem")):
             raise CommandError(
@@ -35,3 +38,10 @@ class Command(BaseCommand):
         )
         signer_ensure()
         self.stdout.write("Created the OCSP responder certificate.")
+        self._first_crl()
+
+    def _first_crl(self):
+        # The CRL view never signs: without a first CRL it answers 503 until cron runs.
+        if crl_current() is None:
+            crl = crl_publish()
+            self.stdout.write(f"Published the first CRL (#{crl.pk}).")
