@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from certificates.models import Certificate
@@ -88,6 +89,24 @@ def agree_and_identify(page: Page, shots: Path | None) -> None:
     page.get_by_role("button", name="다음", exact=True).click()
 
 
+def goto_handset(handset: Page, url: str) -> None:
+    """Open the handset page. The page reloads itself when a call or message arrives (handset.js),
+    and that reload may cut our own navigation short: then it is the page we asked for anyway."""
+    for _ in range(3):
+        try:
+            handset.goto(url)
+            return
+        except PlaywrightError as exc:
+            if "interrupted by another navigation" not in str(exc):
+                raise
+    handset.wait_for_load_state()
+
+
+def reload_handset(handset: Page) -> None:
+    """Reload the handset page, tolerating its own reload racing ours (see goto_handset)."""
+    goto_handset(handset, handset.url)
+
+
 def answer_ars_call(page: Page, handset: Page, base_url: str, shots: Path | None) -> None:
     """ARS 인증 요청, read the two digits, key them in on the handset; the page moves on alone."""
     expect_step(page, "ARS 인증", "/ars/")
@@ -100,7 +119,7 @@ def answer_ars_call(page: Page, handset: Page, base_url: str, shots: Path | None
     if shots:
         shoot(page, shots, "03-ars")
 
-    handset.goto(base_url + HANDSET_PATH)
+    goto_handset(handset, base_url + HANDSET_PATH)
     call = handset.get_by_role("region", name=re.compile("전화 수신 중"))
     expect(call).to_be_visible()
     expect(call).to_contain_text("KB국민은행 ARS")
@@ -136,7 +155,7 @@ def sms_inbox(handset: Page):
 
 def newest_sms_code(handset: Page, expected_count: int) -> str:
     """Reload the handset and read the 6-digit code from the newest SMS (the inbox's first)."""
-    handset.reload()
+    reload_handset(handset)
     expect(sms_inbox(handset)).to_have_count(expected_count)
     newest = sms_inbox(handset).first
     expect(newest).to_have_text(re.compile(r"^\[KB국민은행\] 금융인증서 발급/재발급 인증번호 \[\d{6}\]"))
@@ -147,7 +166,7 @@ def newest_sms_code(handset: Page, expected_count: int) -> str:
 
 def verify_by_sms(page: Page, handset: Page, shots: Path | None) -> None:
     expect_step(page, "KB국민인증서 인증", "/sms/")
-    handset.reload()
+    reload_handset(handset)
     received = sms_inbox(handset).count()
     page.get_by_label("이름", exact=True).fill(NAME)
     page.get_by_label("생년월일 (8자리)").fill(BIRTH_DATE)

@@ -26,6 +26,7 @@ from tests.e2e.test_browser import (
     confirm_contact,
     download,
     open_wizard,
+    reload_handset,
     set_pin,
     shoot,
     sms_inbox,
@@ -47,7 +48,7 @@ def pad_enter(page: Page, pin: str) -> None:
 
 
 def newest_code(handset: Page, received_before: int) -> str:
-    handset.reload()
+    reload_handset(handset)
     expect(sms_inbox(handset)).to_have_count(received_before + 1)
     text = sms_inbox(handset).first.text_content() or ""
     match = re.search(r"인증번호 \[(\d{6})\]", text)
@@ -58,7 +59,7 @@ def newest_code(handset: Page, received_before: int) -> str:
 def connect_to_cloud(page: Page, handset: Page, shots: Path) -> None:
     expect(page).to_have_url(re.compile(r"/cloud/"))
     expect(page.get_by_role("heading", name="클라우드 연결", level=1)).to_be_visible()
-    handset.reload()
+    reload_handset(handset)
     received = sms_inbox(handset).count()
     page.get_by_label("이름", exact=True).fill(NAME)
     page.get_by_label("생년월일 (8자리)").fill(BIRTH_DATE)
