@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
@@ -24,7 +25,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.models import Customer
 from accounts.phone import is_normalized, normalize_phone
 from certcenter.clock import now, today
-from certcenter.durations import duration_text
+from certcenter.durations import duration_text, remaining
 from certcenter.text import ascii_digits
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
@@ -82,6 +83,19 @@ class VerificationResult:
 def ars_display_code(challenge: Challenge) -> str:
     """The two digits the web page shows for an ARS challenge (10..99), the same on every call."""
     return codes.ars_digits(challenge.pk)
+
+
+def ars_call_display(*, challenge: Challenge, flow_id: str) -> dict:
+    """What a page waiting for an ARS call shows: the two digits, the call's status, the URL its
+    script polls, and the time left on the call and before a new call may be asked for."""
+    return {
+        "challenge": challenge,
+        "display_code": ars_display_code(challenge),
+        "challenge_status": challenge_status(challenge_id=challenge.pk, flow_id=flow_id),
+        "status_url": reverse("verification:challenge_status", args=[challenge.pk]),
+        **remaining("expires", challenge.expires_at),
+        **remaining("recall", challenge.created_at + timedelta(seconds=settings.ARS_RECALL_COOLDOWN)),
+    }
 
 
 def sms_text(*, code: str, ttl: int, purpose: str) -> str:

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -207,13 +206,7 @@ class ResumeView(_HoldView):
                    "code_validity": duration_text(settings.SMS_CODE_TTL)}
         ars = state.get("ars") and Challenge.objects.filter(pk=state["ars"]).first()
         if ars and not state.get("ars_ok"):
-            context.update(
-                challenge=ars, display_code=verification.ars_display_code(ars),
-                challenge_status=verification.challenge_status(challenge_id=ars.pk,
-                                                               flow_id=state["id"]),
-                status_url=reverse("verification:challenge_status", args=[ars.pk]),
-                **remaining("expires", ars.expires_at),
-            )
+            context.update(verification.ars_call_display(challenge=ars, flow_id=state["id"]))
         sms = state.get("sms") and Challenge.objects.filter(pk=state["sms"]).first()
         if sms:
             context.update(sms_challenge=sms, **remaining("sms_expires", sms.expires_at))

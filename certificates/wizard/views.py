@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -182,16 +181,7 @@ class ArsView(StepView):
         context = {"masked_phone": self.customer.masked_phone, "error": error}
         challenge = self.flow.get("ars") and Challenge.objects.filter(pk=self.flow.get("ars")).first()
         if challenge:
-            context.update(
-                **remaining("recall", challenge.created_at
-                            + timedelta(seconds=settings.ARS_RECALL_COOLDOWN)),
-                **remaining("expires", challenge.expires_at),
-                challenge=challenge,
-                challenge_status=verification.challenge_status(challenge_id=challenge.pk,
-                                                               flow_id=self.flow.id),
-                display_code=verification.ars_display_code(challenge),
-                status_url=reverse("verification:challenge_status", args=[challenge.pk]),
-            )
+            context.update(verification.ars_call_display(challenge=challenge, flow_id=self.flow.id))
         return self.render_step(**context)
 
 

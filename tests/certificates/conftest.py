@@ -140,3 +140,17 @@ def pin_pause(time_machine):
         time_machine.shift(pin_retry_delay(settings.PIN_MAX_FAILURES))
 
     return wait_out
+
+
+def cloud_connect(client, customer):
+    """This test client's browser connected to ``customer``'s cloud certificates, as a finished
+    클라우드 연결 leaves it (tests/certificates/test_cloud.py walks the real connection)."""
+    from django.utils import timezone
+
+    from certificates.cloud.session import CLOUD_SESSION_KEY
+
+    session = client.session
+    session[CLOUD_SESSION_KEY] = {"customer": customer.pk, "at": timezone.now().timestamp(),
+                                  "device": None}
+    session.save()
+    return client

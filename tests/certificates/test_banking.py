@@ -16,10 +16,10 @@ from accounts.services import customer_update
 from certcenter.clock import now
 from certificates import lifecycle
 from certificates.banking import session as bank
-from certificates.cloud.session import CLOUD_SESSION_KEY
 from certificates.models import Certificate, CertificateEvent, CertificateUse
 from certificates.services import pin_retry_delay
 from certificates.signing import SignatureRefused, signature_verify
+from tests.certificates.conftest import cloud_connect
 from tests.conftest import PIN
 
 # The bank checks the CRL on every signature: one is published, as init_ca does.
@@ -43,11 +43,7 @@ def page(response) -> str:
     return html.unescape(response.content.decode())
 
 
-def connect(client, customer):
-    """This browser connected to the customer's cloud certificates (the cloud room's job)."""
-    session = client.session
-    session[CLOUD_SESSION_KEY] = {"customer": customer.pk, "at": now().timestamp(), "device": None}
-    session.save()
+connect = cloud_connect
 
 
 @pytest.fixture

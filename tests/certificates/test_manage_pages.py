@@ -11,11 +11,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from certificates import pki
-from certificates.cloud.session import CLOUD_SESSION_KEY
 from certificates.manage import views
 from certificates.models import Certificate, CertificateEvent, CertificateUse, SealedKey
 from certificates.publication import crl_current
 from certificates.services import PinRefused, certificate_unlock_key, pin_retry_delay
+from tests.certificates.conftest import cloud_connect
 from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +33,7 @@ def fast_kdf(settings):
     settings.PIN_SCRYPT_N = 2**10
 
 
-def connect(client, customer):
-    session = client.session
-    session[CLOUD_SESSION_KEY] = {"customer": customer.pk, "at": timezone.now().timestamp(),
-                                  "device": None}
-    session.save()
-    return client
+connect = cloud_connect
 
 
 @pytest.fixture
@@ -445,16 +440,12 @@ def test_revoking_the_certificate(browser, post, certificate, outbox):
 
 def test_refused_uses_are_listed_in_the_customers_words(certificate, client):
     from certcenter.clock import now
-    from certificates.cloud.session import CLOUD_SESSION_KEY
     from certificates.models import CertificateUse
 
     CertificateUse.objects.create(certificate=certificate, customer=certificate.customer,
                                   purpose="02", content_digest="ab" * 32, result="on_crl",
                                   client_ip="203.0.113.9", created_at=now())
-    session = client.session
-    session[CLOUD_SESSION_KEY] = {"customer": certificate.customer_id, "at": now().timestamp(),
-                                  "device": None}
-    session.save()
+    cloud_connect(client, certificate.customer)
     page = client.get("/personal/finance-cert/manage/").content.decode()
     assert "거부: 인증서 폐지 목록(CRL)에 등록된 인증서입니다." in page
     assert "on_crl" not in page

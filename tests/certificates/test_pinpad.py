@@ -9,11 +9,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
-from certificates.cloud.session import CLOUD_SESSION_KEY
 from certificates.models import SealedKey
 from certificates.pinpad import PinEntryForm, pad_layout
+from tests.certificates.conftest import cloud_connect
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +28,7 @@ def pad_html(form) -> str:
 @pytest.fixture
 def revoke_page(client, certificate):
     """The 인증서 해지 page of a connected browser: one page that shows the pad."""
-    session = client.session
-    session[CLOUD_SESSION_KEY] = {"customer": certificate.customer_id,
-                                  "at": timezone.now().timestamp(), "device": None}
-    session.save()
+    cloud_connect(client, certificate.customer)
 
     def get() -> str:
         response = client.get(reverse("certificates:manage_revoke"))

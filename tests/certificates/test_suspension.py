@@ -18,7 +18,6 @@ from django.utils import timezone
 from certificates import lifecycle, renewal
 from certificates.admin import RevokeForm
 from certificates.ca import load_issuing_ca
-from certificates.cloud.session import CLOUD_SESSION_KEY
 from certificates.manage.hold import RESUME_SESSION_KEY
 from certificates.models import Certificate, CertificateEvent
 from certificates.selectors import certificate_use_problem
@@ -28,6 +27,7 @@ from certificates.services import (
     certificate_unlock_key,
 )
 from certificates.signing import certificate_sign, error_messages
+from tests.certificates.conftest import cloud_connect
 from tests.certificates.test_signing import refused, sign, verify
 from tests.conftest import PIN
 from verification import services as verification
@@ -386,11 +386,7 @@ def test_certificate_hold_is_not_offered_as_a_revocation_reason(officer, certifi
 
 @pytest.fixture
 def browser(client, customer):
-    session = client.session
-    session[CLOUD_SESSION_KEY] = {"customer": customer.pk, "at": timezone.now().timestamp(),
-                                  "device": None}
-    session.save()
-    return client
+    return cloud_connect(client, customer)
 
 
 @pytest.fixture
