@@ -5,7 +5,9 @@ A staff member signs in with password and TOTP code (as in production), then eac
 A failing page prints each violation: its rule, impact, help and the elements it found.
 
 To check a new admin page, add a line to ``ADMIN_PAGES``: a label, the URL name, and the name of the
-``staff_data`` attribute whose primary key the URL takes (or None).
+``StaffData`` attribute whose primary key the URL takes (or None); a page that needs a row of its
+own (a renewal run's detail) gets a field in ``StaffData`` made in ``staff_data``. A URL with a
+query string goes in ``ADMIN_PATHS``. ``AXE_CORE_JS=…/axe.min.js`` runs another axe-core build.
 """
 
 import os
@@ -23,6 +25,7 @@ from certificates.models import Certificate, CertificateEvent
 from certificates.publication import crl_publish
 from certificates.services import certificate_issue
 from tests.conftest import PIN
+from tests.e2e.conftest import DEFAULT_TIMEOUT_MS
 from verification import services as verification
 from verification.models import Challenge, DailyFailureCount, HandsetMessage
 
@@ -96,29 +99,42 @@ def staff_data(live_customer, customer_factory, e2e_settings):
 
 
 @pytest.fixture
-def staff_page(browser, live_server, e2e_settings, staff_data):
-    """A 1280 px page signed in to admin as a superuser with password and TOTP code."""
+def staff_user(transactional_db, e2e_settings):
+    """A superuser with a confirmed TOTP device; staff must give its code (as in production)."""
     e2e_settings.STAFF_OTP_REQUIRED = True
     e2e_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = get_user_model().objects.create_user("alice", password=PASSWORD, is_staff=True,
                                                 is_superuser=True)
-    device = TOTPDevice.objects.create(user=user, name="인증 앱", confirmed=True)
+    TOTPDevice.objects.create(user=user, name="인증 앱", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def admin_page(browser, live_server):
+    """A 1280 px page, not signed in."""
     context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="ko-KR",
                                   timezone_id="Asia/Seoul")
-    page = context.new_page()
-    page.goto(live_server.url + reverse("admin:login"))
-    report = axe_report(page, "login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.fill("#id_otp_token",
-              f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}")
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(live_server.url + reverse("admin:index"))
-    page.login_report = report
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    # As in tests/e2e/conftest.py: any Content-Security-Policy refusal fails the test.
+    refused: list[str] = []
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
     try:
-        yield page
+        yield context.new_page()
     finally:
         context.close()
+    assert refused == [], refused
+
+
+def sign_in(page, live_server, user, *, password=PASSWORD) -> None:
+    """Fill the admin login form: user name, password and the device's current TOTP code."""
+    device = TOTPDevice.objects.get(user=user)
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.fill("#id_otp_token",
+              f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}")
+    page.click("input[type=submit]")
 
 
 # AXE_CORE_JS=/path/to/axe.min.js checks with another axe-core build (e.g. `npm pack axe-core`).
@@ -146,12 +162,25 @@ def _pages(data: StaffData):
         yield label, build(data)
 
 
-def test_every_admin_page_passes_axe(staff_page, live_server, staff_data, artifacts_dir):
-    problems = list(staff_page.login_report)
+def test_the_login_and_lockout_pages_pass_axe(admin_page, live_server, staff_user, settings):
+    admin_page.goto(live_server.url + reverse("admin:login"))
+    problems = axe_report(admin_page, "login (password and OTP code)")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(admin_page, live_server, staff_user, password="wrong password")
+    assert admin_page.get_by_role("heading", name="로그인이 잠겼습니다").is_visible()
+    problems += axe_report(admin_page, "lockout")
+    assert problems == [], "\n" + "\n".join(problems)
+
+
+def test_every_admin_page_passes_axe(admin_page, live_server, staff_user, staff_data,
+                                     artifacts_dir):
+    sign_in(admin_page, live_server, staff_user)
+    admin_page.wait_for_url(live_server.url + reverse("admin:index"))
+    problems = []
     for label, path in _pages(staff_data):
-        response = staff_page.goto(live_server.url + path)
+        response = admin_page.goto(live_server.url + path)
         assert response.status == 200, (label, path, response.status)
-        problems += axe_report(staff_page, label)
-        staff_page.screenshot(path=artifacts_dir / f"admin-{label.replace(' ', '-')}-{WIDTH}.png")
+        problems += axe_report(admin_page, label)
+        admin_page.screenshot(path=artifacts_dir / f"admin-{label.replace(' ', '-')}-{WIDTH}.png")
     print("\n".join(problems))
     assert problems == [], "\n" + "\n".join(problems)
