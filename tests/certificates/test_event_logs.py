@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from certcenter.envfile import generate_secrets
 from certcenter.logs import EVENT_LOGGER, JSONFormatter, TextFormatter, event_log
 from certificates import lifecycle
 from certificates.models import Certificate, CertificateEvent
 from certificates.renewal import certificates_renew
 from tests.conftest import PIN
+from tests.test_settings import start_django
 from verification.backends import locmem
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +255,31 @@ def test_a_whole_story_logs_no_personal_data(caplog, wizard, committed, admin_us
     output = "\n".join(f"{text.format(r)}\n{as_json.format(r)}" for r in caplog.records)
     found = sorted(secret for secret in secrets if secret in output)
     assert found == [], f"personal data in the logs: {found}\n{output}"
+
+
+# -- LOG_FORMAT -------------------------------------------------------------------------------------
+
+PRINT_EVENT = ("import django; django.setup(); from certcenter.logs import event_log; "
+               "event_log('certificate.issued', certificate_id=1, serial='ab')")
+
+
+def test_log_format_json_writes_json_lines_to_stderr():
+    result = start_django({**generate_secrets(), "ENV_FILE": "/nonexistent", "LOG_FORMAT": "json"},
+                          code=PRINT_EVENT)
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert (line["message"], line["certificate_id"], line["serial"]) == ("certificate.issued", 1, "ab")
+
+
+def test_log_format_text_is_the_default():
+    result = start_django({**generate_secrets(), "ENV_FILE": "/nonexistent"}, drop=("LOG_FORMAT",),
+                          code=PRINT_EVENT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "INFO certcenter.events certificate.issued certificate_id=1 serial=ab")
+
+
+def test_an_unknown_log_format_stops_start_up():
+    result = start_django({**generate_secrets(), "ENV_FILE": "/nonexistent", "LOG_FORMAT": "xml"})
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be 'text' or 'json'" in result.stderr
