@@ -169,6 +169,20 @@ def test_a_wrong_pin_is_one_line(events, committed, certificate):
     assert lines[0][1]["outcome"] == "pin_wrong_1_of_5"
 
 
+def test_a_cloud_connection_with_details_of_no_one_is_one_line(events, committed, customer):
+    from datetime import date
+
+    from certificates.cloud.services import cloud_code_request
+
+    with committed():
+        cloud_code_request(name="임꺽정", birth_date=date(1990, 1, 1), phone="+821099998888",
+                           flow_id="f", client_ip="198.51.100.7")
+    lines = events()
+    assert names(lines) == ["certificate.verification_failed"]
+    assert lines[0][1]["outcome"] == "cloud_mismatch"
+    assert "customer_id" not in lines[0][1]
+
+
 # -- the two formats --------------------------------------------------------------------------------
 
 def _record(event, **fields):
