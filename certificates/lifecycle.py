@@ -3,7 +3,8 @@
 Each transition is declared once (the states it may start from, the state it ends in, the audit
 event it writes, whether the CRL must be re-signed) and applied by one function here: the rows move
 only if they are still in a starting state (a guarded ``UPDATE``, so a concurrent change is refused,
-not overwritten), the audit trail gets its rows in the same transaction, ``pre_transition`` /
+not overwritten), the audit trail gets its rows in the same transaction (and, once it commits,
+one structured log line each: ``certcenter.logs``), ``pre_transition`` /
 ``post_transition`` are sent around the change, and what follows (a new CRL, the customer's notice)
 is queued for after the commit. The shape is django-ca's ``Certificate.revoke()`` with its signals.
 
