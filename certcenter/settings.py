@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "certcenter.health.ProbeMiddleware",  # first: /healthz and /readyz answer any Host, over HTTP
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -185,10 +186,21 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# LOG_FORMAT=json: one JSON object a line (certcenter/logs.py); text otherwise. Event lines
+# (logger certcenter.events) carry ids, serials and outcomes, never personal data (README "Logs").
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"()": "certcenter.logs.TextFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "certcenter.logs.JSONFormatter", "timestamp": True,
+                 "format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes.apps: its start-up banner would open every management command's output.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
