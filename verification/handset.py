@@ -45,6 +45,8 @@ def _call_outcome(call: HandsetMessage, at) -> str:
     challenge = call.challenge
     if challenge is None:
         return "-"
+    if challenge.call_result and challenge.call_is_over(at):
+        return challenge.get_call_result_display()  # the network ended it (simulator fault)
     if challenge.status == Challenge.Status.PENDING and challenge.is_expired(at):
         return Challenge.Status.EXPIRED.label
     return challenge.get_status_display()
