@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import crypto
 from accounts.masking import mask_phone
+from accounts.phone import format_phone
 from certcenter.clock import now
 from verification.codes import default_code_generator
 
@@ -227,3 +228,7 @@ class ChannelFault(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {mask_phone(self.phone) if self.phone else '*'}"
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone) if self.phone else ""
