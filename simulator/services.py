@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -107,11 +108,13 @@ def clock_reset(*, user=None) -> ClockChange:
 
 
 def _clock_set(offset: timedelta, *, user, detail: str) -> ClockChange:
-    clock_offset_set(offset=offset, user=user)
-    change = ClockChange(offset=offset, today=clock.today())
-    action_log(kind=SimulatorAction.Kind.CLOCK,
-               detail=f"{detail} → {change.today.isoformat()} (실제 +{offset.days}일)", user=user)
-    change.warnings = status_services_refresh()
+    change = ClockChange(offset=offset, today=timezone.localdate(timezone.now() + offset))
+    with transaction.atomic():
+        clock_offset_set(offset=offset, user=user)
+        action_log(kind=SimulatorAction.Kind.CLOCK,
+                   detail=f"{detail} → {change.today.isoformat()} (실제 +{offset.days}일)", user=user)
+        # After the offset is published (its own on-commit hook runs first): signed at the new time.
+        transaction.on_commit(lambda: change.warnings.extend(status_services_refresh()))
     return change
 
 
