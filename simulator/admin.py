@@ -161,7 +161,7 @@ class SimulatorControlAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self.control_view(request, forms={"fault": form})
         try:
-            fault = services.fault_set(kind=form.cleaned_data["kind"], phone=form.target_phone(),
+            fault = services.fault_set(kind=form.cleaned_data["kind"], phone=form.cleaned_data["phone"],
                                        seconds=form.cleaned_data["seconds"], user=request.user)
         except ValidationError as error:
             form.add_error(None, error)

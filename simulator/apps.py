@@ -7,3 +7,9 @@ class SimulatorConfig(AppConfig):
 
     name = "simulator"
     verbose_name = _("시뮬레이터")
+
+    def ready(self):
+        from simulator.services import fault_changed_log
+        from verification.signals import channel_fault_changed
+
+        channel_fault_changed.connect(fault_changed_log, dispatch_uid="simulator.fault_changed_log")

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.phone import normalize_phone
 from simulator.services import MAX_OFFSET_DAYS
-from verification.faults import MAX_SECONDS
-from verification.models import ChannelFault
+from verification.forms import ChannelFaultForm
 
 
 class ClockForwardForm(forms.Form):
@@ -31,28 +30,15 @@ class RenewalForm(forms.Form):
                                  required=False)
 
 
-class FaultForm(forms.Form):
-    kind = forms.ChoiceField(label=_("장애"), choices=ChannelFault.Kind.choices)
-    seconds = forms.IntegerField(
-        label=_("초 (지연·보류·울림·끊김까지)"), required=False, min_value=0, max_value=MAX_SECONDS,
-        help_text=_("비워 두면 기본값: 지연 60초, 순서 뒤바뀜 보류 120초, 응답 없음 20초, 끊김 5초"),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
+class FaultForm(ChannelFaultForm):
+    """The page's fault form: the handset's, with the phone to apply it to (blank: every phone)."""
 
-    def __init__(self, *args, fixed_phone: str | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fixed_phone = fixed_phone
-        if fixed_phone is None:
-            self.fields["phone"] = forms.CharField(
-                label=_("휴대폰 번호"), required=False, max_length=20,
-                help_text=_("비워 두면 모든 휴대폰에 적용"),
-                widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": "010-1234-5678"}),
-            )
-            self.order_fields(["phone", "kind", "seconds"])
+    phone = forms.CharField(
+        label=_("휴대폰 번호"), required=False, max_length=20, help_text=_("비워 두면 모든 휴대폰에 적용"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": "010-1234-5678"}),
+    )
+    field_order = ["phone", "kind", "seconds"]
 
     def clean_phone(self):
         phone = self.cleaned_data.get("phone", "").strip()
         return normalize_phone(phone) if phone else ""
-
-    def target_phone(self) -> str:
-        return self.fixed_phone if self.fixed_phone is not None else self.cleaned_data["phone"]

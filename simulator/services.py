@@ -17,8 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.masking import mask_phone
-from accounts.phone import normalize_phone
 from certcenter import clock
 from certcenter.services import clock_offset_set
 from certificates.ocsp import signer_renew
@@ -154,28 +152,17 @@ def renewal_run(*, user=None, dry_run: bool = False) -> RenewalReport:
 # --- channel faults ------------------------------------------------------------------------------
 
 
-def _phone_label(phone: str) -> str:
-    return mask_phone(phone) if phone else _("모든 휴대폰")
-
-
 def fault_set(*, kind: str, phone: str = "", seconds: int | None = None, user=None):
+    """Set a channel fault (logged through ``channel_fault_changed``, like one set on the handset)."""
     _require_controls()
-    fault = faults.fault_set(kind=kind, phone=phone, seconds=seconds)
-    seconds_text = f" ({fault.seconds}초)" if faults.takes_seconds(fault.kind) else ""
-    action_log(kind=SimulatorAction.Kind.FAULT,
-               detail=f"{fault.get_kind_display()}{seconds_text} → {_phone_label(fault.phone)}",
-               user=user)
-    return fault
+    return faults.fault_set(kind=kind, phone=phone, seconds=seconds, user=user)
 
 
 def fault_clear(*, phone: str | None = None, fault_id: int | None = None, user=None) -> int:
     _require_controls()
-    if phone:
-        phone = normalize_phone(phone)
-    cleared = faults.fault_clear(phone=phone, fault_id=fault_id)
-    if cleared:
-        target = _("전체") if phone is None and fault_id is None else (
-            _phone_label(phone) if phone is not None else f"#{fault_id}")
-        action_log(kind=SimulatorAction.Kind.FAULT, detail=f"장애 해제 {cleared}건 ({target})",
-                   user=user)
-    return cleared
+    return faults.fault_clear(phone=phone, fault_id=fault_id, user=user)
+
+
+def fault_changed_log(sender, *, description: str, user=None, **kwargs) -> None:
+    """Receiver of ``verification.signals.channel_fault_changed``: the page's log."""
+    action_log(kind=SimulatorAction.Kind.FAULT, detail=description, user=user)

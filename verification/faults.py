@@ -15,6 +15,7 @@ call, and the customer asks again once the cooldown has passed.
 Only with ``SIMULATOR_CONTROLS_ENABLED``: when off no fault applies and none can be set.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,9 +24,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.masking import mask_phone
 from accounts.phone import normalize_phone
+from verification import signals
 from verification.models import CallResult, Challenge, ChannelFault, HandsetMessage
 
+logger = logging.getLogger(__name__)
 Kind = ChannelFault.Kind
 SMS_KINDS = (Kind.SMS_DELAYED, Kind.SMS_LOST, Kind.SMS_DUPLICATED, Kind.SMS_REORDERED)
 ARS_KINDS = (Kind.ARS_NO_ANSWER, Kind.ARS_BUSY, Kind.ARS_DROPPED)
@@ -61,12 +65,22 @@ def _require_controls() -> None:
         raise ValidationError(error_messages["controls_off"], code="controls_off")
 
 
+def _phone_label(phone: str) -> str:
+    return mask_phone(phone) if phone else str(_("모든 휴대폰"))
+
+
+def _announce(description: str, user) -> None:
+    logger.info("simulator fault: %s", description)
+    transaction.on_commit(lambda: signals.channel_fault_changed.send(
+        sender=ChannelFault, description=description, user=user))
+
+
 @transaction.atomic
-def fault_set(*, kind: str, phone: str = "", seconds: int | None = None) -> ChannelFault:
+def fault_set(*, kind: str, phone: str = "", seconds: int | None = None, user=None) -> ChannelFault:
     """Set ``kind`` on ``phone`` ("" for every phone), replacing that phone's fault on the channel.
 
     ValidationError for an unknown kind, a phone not 010-XXXX-XXXX, seconds out of range, or with
-    the controls off.
+    the controls off. ``user``: the staff member, None from the handset (for the log).
     """
     _require_controls()
     kind = Kind(kind)  # ValueError → the form's choices refuse it first
@@ -78,17 +92,26 @@ def fault_set(*, kind: str, phone: str = "", seconds: int | None = None) -> Chan
     fault, _created = ChannelFault.objects.update_or_create(
         channel=channel_of(kind), phone=phone, defaults={"kind": kind, "seconds": seconds},
     )
+    seconds_text = f" ({fault.seconds}초)" if takes_seconds(kind) else ""
+    _announce(f"{fault.get_kind_display()}{seconds_text} → {_phone_label(phone)}", user)
     return fault
 
 
-def fault_clear(*, phone: str | None = None, fault_id: int | None = None) -> int:
+@transaction.atomic
+def fault_clear(*, phone: str | None = None, fault_id: int | None = None, user=None) -> int:
     """Clear one fault (``fault_id``), a phone's faults (``phone``; "" the all-phones ones), or all."""
     faults = ChannelFault.objects.all()
     if fault_id is not None:
         faults = faults.filter(pk=fault_id)
     if phone is not None:
-        faults = faults.filter(phone=normalize_phone(phone) if phone else "")
-    return faults.delete()[0]
+        phone = normalize_phone(phone) if phone else ""
+        faults = faults.filter(phone=phone)
+    cleared = faults.delete()[0]
+    if cleared:
+        target = "전체" if phone is None and fault_id is None else (
+            _phone_label(phone) if phone is not None else f"#{fault_id}")
+        _announce(f"장애 해제 {cleared}건 ({target})", user)
+    return cleared
 
 
 def faults_list(*, phone: str | None = None) -> list[ChannelFault]:

@@ -210,27 +210,37 @@ def test_renewal_dry_run_from_the_page_changes_nothing(
 # --- faults --------------------------------------------------------------------------------------
 
 
-def test_a_fault_set_and_cleared_on_the_page(controls, controller_client):
-    response = controller_client.post(
-        PAGE + "faults/", {"phone": "010-1234-5678", "kind": "sms_delayed", "seconds": "90"},
-        follow=True)
+def test_a_fault_set_and_cleared_on_the_page(controls, controller_client, controller,
+                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = controller_client.post(
+            PAGE + "faults/", {"phone": "010-1234-5678", "kind": "sms_delayed", "seconds": "90"},
+            follow=True)
     assert "채널 장애를 설정했습니다" in text(response)
     fault = ChannelFault.objects.get()
     assert (fault.phone, fault.channel, fault.kind, fault.seconds) == (
         "+821012345678", "sms", "sms_delayed", 90)
     assert "010-1234-5678" in text(response)
-    controller_client.post(PAGE + "faults/", {"phone": "", "kind": "ars_busy"})
+    with django_capture_on_commit_callbacks(execute=True):
+        controller_client.post(PAGE + "faults/", {"phone": "", "kind": "ars_busy"})
     assert ChannelFault.objects.get(phone="").kind == "ars_busy"
-    controller_client.post(PAGE + "faults/clear/", {"fault": fault.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        controller_client.post(PAGE + "faults/clear/", {"fault": fault.pk})
     assert list(ChannelFault.objects.values_list("kind", flat=True)) == ["ars_busy"]
-    controller_client.post(PAGE + "faults/clear/")
+    with django_capture_on_commit_callbacks(execute=True):
+        controller_client.post(PAGE + "faults/clear/")
     assert not ChannelFault.objects.exists()
-    assert SimulatorAction.objects.filter(kind="fault").count() == 4
+    assert list(SimulatorAction.objects.order_by("id").values_list("detail", "staff_user")) == [
+        ("SMS 지연 도착 (90초) → 010-1234-****", controller.pk),
+        ("ARS 통화 중 → 모든 휴대폰", controller.pk),
+        (f"장애 해제 1건 (#{fault.pk})", controller.pk),
+        ("장애 해제 1건 (전체)", controller.pk),
+    ]
 
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"phone": "02-123-4567", "kind": "sms_lost"}, "휴대폰 번호"),
-    ({"phone": "", "kind": "bogus"}, "올바르게 선택해 주세요"),
+    ({"phone": "", "kind": "bogus"}, "장애 종류를 목록에서 고르세요."),
     ({"phone": "", "kind": "sms_delayed", "seconds": "99999"}, "3600"),
 ])
 def test_a_bad_fault_is_refused_in_korean(controls, controller_client, data, message):
