@@ -43,6 +43,10 @@ class Scenario:
     internet_banking_enrolled: bool = True
 
     @property
+    def available(self) -> bool:
+        return self.build is not None
+
+    @property
     def email(self) -> str:
         return f"{self.user_id}@example.com"
 
@@ -151,7 +155,7 @@ def scenarios_create(*, user=None) -> list[str]:
     lines = []
     for scenario in SCENARIOS:
         label = f"{scenario.key} ({scenario.user_id}, {scenario.name})"
-        if scenario.build is None:
+        if not scenario.available:
             lines.append(f"{label}: 아직 준비되지 않음")
             continue
         if scenario.key in present:
