@@ -130,3 +130,12 @@ def test_every_page_shows_the_simulated_time(controls, client, admin_user,
         assert expected in client.get(url).content.decode()
     client.force_login(admin_user)
     assert expected in client.get("/admin/").content.decode()
+
+
+def test_deploy_check_warns_when_the_controls_are_on_without_debug(settings):
+    from certcenter import checks
+
+    settings.DEBUG, settings.SIMULATOR_CONTROLS_ENABLED = False, True
+    assert [w.id for w in checks.check_simulator_controls_off(None)] == ["certcenter.W003"]
+    settings.SIMULATOR_CONTROLS_ENABLED = False
+    assert checks.check_simulator_controls_off(None) == []
