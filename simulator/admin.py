@@ -134,8 +134,11 @@ class SimulatorControlAdmin(admin.ModelAdmin):
         except ValidationError as error:
             messages.error(request, _error_text(error))
             return self._back()
-        messages.success(request, _("시뮬레이터 시간이 %(day)s (실제 +%(days)d일)이 되었습니다.")
-                         % {"day": change.today.isoformat(), "days": change.offset.days})
+        if change.offset:
+            messages.success(request, _("시뮬레이터 시간이 %(day)s (실제 +%(days)d일)이 되었습니다.")
+                             % {"day": change.today.isoformat(), "days": change.offset.days})
+        else:
+            messages.success(request, _("시뮬레이터 시계가 실제 시간으로 돌아왔습니다."))
         for warning in change.warnings:
             messages.warning(request, warning)
         return self._back()

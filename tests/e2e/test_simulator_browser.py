@@ -6,7 +6,6 @@ from the page and reads its summary, and the customer's phone (the handset, a se
 renewal SMS with the new expiry date. Every page meanwhile says the clock is moved.
 """
 
-import re
 import uuid
 from datetime import timedelta
 
@@ -90,5 +89,5 @@ def test_clock_jump_renewal_from_the_page_and_the_sms_on_the_handset(
     # Back to real time from the page.
     page.get_by_role("button", name="실제 시간으로").click()
     expect(page.locator(".sim-clock-admin")).to_have_count(0)
-    assert re.search(r"\+0일", page.locator(".messagelist").inner_text())
+    expect(page.locator(".messagelist")).to_contain_text("실제 시간으로 돌아왔습니다")
     assert clock.offset() == timedelta(0)

@@ -162,7 +162,7 @@ def test_back_to_real_time(controls, controller_client, django_capture_on_commit
     response = controller_client.get(response["Location"])
     assert clock.offset() == timedelta(0)
     assert "시뮬레이터 시간:" not in text(Client().get("/"))
-    assert "(실제 +0일)이 되었습니다." in text(response)
+    assert "시뮬레이터 시계가 실제 시간으로 돌아왔습니다." in text(response)
     assert list(SimulatorAction.objects.values_list("detail", flat=True))[0].startswith("실제 시간으로")
 
 
