@@ -7,10 +7,12 @@ single seam.
 
 The offset is stored in the database (``certcenter.models.SimulatorClock``) so every worker and
 the cron commands agree, but reading it there on each call would add a query to every page. So
-each process keeps a copy and checks the shared cache (``CACHE_URL``) for a newer one at most once
-every ``RECHECK_SECONDS``; the database is read only when the cache has no value (first start, a
-cleared cache). A change made in this process takes effect here at once and in the others within
-``RECHECK_SECONDS`` (1 s): that is the staleness a moved clock may have across workers.
+each process keeps a copy and checks the shared cache (``CACHE_URL``, e.g. Redis) for a newer one
+at most once every ``RECHECK_SECONDS``; the database is read only when the cache has no value
+(first start, a cleared cache). A change made in this process takes effect here at once and in the
+others within ``RECHECK_SECONDS`` (1 s): that is the staleness a moved clock may have across
+workers. A process-local cache (the default ``locmemcache://``) cannot tell one worker of another's
+change, so with it the copy is checked against the database instead, still at most once a second.
 
 With ``SIMULATOR_CONTROLS_ENABLED`` off the offset is never read: the clock is real time.
 """
@@ -21,7 +23,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -53,13 +56,20 @@ def offset() -> timedelta:
     moment = time.monotonic()
     if moment - checked < RECHECK_SECONDS:
         return value
-    seconds = cache.get(CACHE_KEY)
+    shared = _cache_is_shared()
+    seconds = cache.get(CACHE_KEY) if shared else None
     if seconds is None:
         seconds = _stored_seconds()
-        cache.set(CACHE_KEY, seconds, timeout=None)
+        if shared:
+            cache.set(CACHE_KEY, seconds, timeout=None)
     value = timedelta(seconds=seconds)
     _local = (value, moment)
     return value
+
+
+def _cache_is_shared() -> bool:
+    """Whether other processes see what this one puts in the cache (not so for local memory)."""
+    return not isinstance(caches["default"], LocMemCache)
 
 
 def _stored_seconds() -> int:

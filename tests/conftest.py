@@ -117,6 +117,16 @@ def staff_otp_off():
     settings.STAFF_OTP_REQUIRED = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def simulator_controls_off():
+    """The simulator's clock and faults stay out of the way (``SIMULATOR_CONTROLS_ENABLED`` follows
+    DEBUG, so a local .env would decide): no offset is read, no fault applies. tests/simulator/ and
+    the simulator's browser test switch them on (their ``controls`` fixture)."""
+    from django.conf import settings
+
+    settings.SIMULATOR_CONTROLS_ENABLED = False
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache (PIN-check leases live there) and the simulator clock

@@ -49,24 +49,51 @@ def test_time_machine_still_moves_the_clock_with_the_offset_on_top(
         assert abs(clock.now() - (timezone.now() + timedelta(days=10))) < timedelta(seconds=1)
 
 
-def test_no_database_query_per_clock_read(controls, django_assert_num_queries):
+@pytest.mark.parametrize("shared", [True, False], ids=["redis-like", "local-memory"])
+def test_no_database_query_per_clock_read(controls, monkeypatch, shared, django_assert_num_queries):
+    monkeypatch.setattr(clock, "_cache_is_shared", lambda: shared)
     clock.offset()
     with django_assert_num_queries(0):
         for _ in range(1000):
             clock.now()
 
 
-def test_another_process_sees_the_change_through_the_cache_within_a_second(controls, monkeypatch):
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """As with Redis: the cache is what the processes share (tests run on local memory)."""
+    monkeypatch.setattr(clock, "_cache_is_shared", lambda: True)
+
+
+def test_another_process_sees_the_change_through_the_cache_within_a_second(
+        controls, shared_cache, monkeypatch, django_assert_num_queries):
     """Another worker stored +5 days: this one reads its copy until the re-check, then the cache."""
     assert clock.offset() == timedelta(0)
     cache.set(clock.CACHE_KEY, 5 * 86400, timeout=None)  # what the other worker published
     assert clock.offset() == timedelta(0)  # still within RECHECK_SECONDS: the local copy
     moment = clock.time.monotonic() + clock.RECHECK_SECONDS
     monkeypatch.setattr(clock.time, "monotonic", lambda: moment)
-    assert clock.offset() == timedelta(days=5)
+    with django_assert_num_queries(0):
+        assert clock.offset() == timedelta(days=5)
 
 
-def test_an_empty_cache_falls_back_to_the_database_once(controls, monkeypatch, django_assert_num_queries):
+def test_with_a_process_local_cache_the_database_is_checked_at_most_once_a_second(
+        controls, monkeypatch):
+    """locmemcache:// cannot carry another worker's change: the database row is re-read instead."""
+    assert clock.offset() == timedelta(0)
+    SimulatorClock.objects.create(offset=timedelta(days=5), changed_at=timezone.now())
+    with CaptureQueriesContext(connection) as captured:
+        assert clock.offset() == timedelta(0)  # within the second: the copy, no query
+    assert len(captured) == 0
+    moment = clock.time.monotonic() + clock.RECHECK_SECONDS
+    monkeypatch.setattr(clock.time, "monotonic", lambda: moment)
+    with CaptureQueriesContext(connection) as captured:
+        assert clock.offset() == timedelta(days=5)
+        assert clock.offset() == timedelta(days=5)
+    assert len([q for q in captured if q["sql"].startswith("SELECT")]) == 1
+
+
+def test_an_empty_cache_falls_back_to_the_database_once(controls, shared_cache, monkeypatch,
+                                                        django_assert_num_queries):
     SimulatorClock.objects.create(offset=timedelta(days=7), changed_at=timezone.now())
     cache.delete(clock.CACHE_KEY)
     moment = clock.time.monotonic() + 2
@@ -82,7 +109,7 @@ def test_an_empty_cache_falls_back_to_the_database_once(controls, monkeypatch, d
         assert clock.offset() == timedelta(days=7)
 
 
-def test_a_rolled_back_change_is_not_published(controls):
+def test_a_rolled_back_change_is_not_published(controls, shared_cache):
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
