@@ -35,11 +35,22 @@ CACHE_KEY = "certcenter:clock:offset-seconds"
 # (offset, time.monotonic() when it was last checked): one tuple, replaced whole, so threads
 # never see half an update. time_machine leaves time.monotonic alone.
 _local = (ZERO, float("-inf"))
-_travel = threading.local()
+
+
+class _Travel(threading.local):
+    delta: timedelta | None = None  # a class default: reading it raises nothing (cheaper)
+
+
+_travel = _Travel()
 
 
 def now() -> datetime:
-    return timezone.now() + offset() + getattr(_travel, "delta", ZERO)
+    moment = timezone.now()
+    shift = offset()
+    if shift:
+        moment += shift
+    travelled = _travel.delta
+    return moment + travelled if travelled else moment
 
 
 def today() -> date:
@@ -104,8 +115,8 @@ def travel(delta: timedelta):
     Only for the training scenarios, which create a customer's history "as it happened" (a
     certificate issued 355 days ago) through the real services. Not for request handling.
     """
-    previous = getattr(_travel, "delta", ZERO)
-    _travel.delta = previous + delta
+    previous = _travel.delta
+    _travel.delta = (previous or ZERO) + delta
     try:
         yield
     finally:
