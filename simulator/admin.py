@@ -6,6 +6,7 @@ site's own checks (sign-in, lockout, TOTP whenever it is required). With
 is not listed on the admin index.
 """
 
+import logging
 from functools import wraps
 
 from django.contrib import admin, messages
@@ -23,6 +24,7 @@ from simulator.scenarios import SCENARIO_PIN, SCENARIOS, scenario_customers, sce
 from verification import faults
 
 RECENT_ACTIONS = 20
+logger = logging.getLogger(__name__)
 
 
 def _enabled_only(view):
@@ -148,8 +150,13 @@ class SimulatorControlAdmin(admin.ModelAdmin):
             return self._back()
         form = RenewalForm(request.POST)
         form.is_valid()
-        report = services.renewal_run(user=request.user,
-                                      dry_run=form.cleaned_data.get("dry_run", False))
+        try:
+            report = services.renewal_run(user=request.user,
+                                          dry_run=form.cleaned_data.get("dry_run", False))
+        except Exception as error:  # e.g. no CA yet: say so on the page, as the command would
+            logger.exception("simulator: renewal from the page failed")
+            messages.error(request, _("자동 갱신을 실행하지 못했습니다: %(error)s") % {"error": error})
+            return self._back()
         level = messages.SUCCESS if report.ok else messages.ERROR
         messages.add_message(request, level, _("자동 갱신 결과: %(summary)s")
                              % {"summary": report.summary()})
@@ -193,6 +200,10 @@ class SimulatorControlAdmin(admin.ModelAdmin):
             lines = scenarios_create(user=request.user)
         except ValidationError as error:
             messages.error(request, _error_text(error))
+            return self._back()
+        except Exception as error:  # e.g. no CA yet (init_ca)
+            logger.exception("simulator: scenarios from the page failed")
+            messages.error(request, _("교육 시나리오를 만들지 못했습니다: %(error)s") % {"error": error})
             return self._back()
         messages.success(request, _("교육 시나리오를 만들었습니다."))
         for line in lines:

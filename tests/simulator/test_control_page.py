@@ -254,3 +254,13 @@ def test_get_on_an_action_url_changes_nothing(controls, controller_client):
     for url in CONTROL_URLS[1:]:
         assert controller_client.get(url).status_code == 302
     assert not SimulatorAction.objects.exists()
+
+
+def test_renewal_without_a_ca_is_a_message_not_a_500(controls, controller_client, monkeypatch):
+    def no_ca():
+        raise FileNotFoundError("CA_DIR has no CA: run init_ca")
+
+    monkeypatch.setattr("certificates.renewal.load_issuing_ca", no_ca)
+    response = controller_client.post(PAGE + "renewal/", follow=True)
+    assert response.status_code == 200
+    assert "자동 갱신을 실행하지 못했습니다: CA_DIR has no CA: run init_ca" in text(response)
