@@ -30,7 +30,7 @@ from certcenter.text import ascii_digits
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.codes import default_code_generator as codes
-from verification.models import Challenge, DailyFailureCount, PhoneLock
+from verification.models import CallResult, Challenge, DailyFailureCount, PhoneLock
 from verification.outcomes import ARS_PAGE, Outcome, outcome_message
 from verification.purposes import purpose_label
 from verification.selectors import daily_cap_wait, parse_challenge_id, send_throttle
@@ -287,7 +287,8 @@ def _check_entry(challenge: Challenge, code: str) -> VerificationResult:
     """Check one typed code against a locked challenge: expiry, status, the customer's daily cap,
     then the code; saves changes."""
     channel = challenge.channel
-    ended_by_network = challenge.call_is_over()
+    # An unanswered call never connected: digits for it (a stale page) cannot have been keyed.
+    ended_by_network = challenge.call_is_over() or challenge.call_result == CallResult.NO_ANSWER
     if challenge.status == Status.PENDING and ended_by_network:
         challenge.status = Status.CANCELLED
         challenge.save(update_fields=["status"])

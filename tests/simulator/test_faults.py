@@ -199,6 +199,16 @@ def test_ars_no_answer_cannot_be_answered_and_ends_after_ringing(frozen, send, c
     assert "응답 없음" in client.get(HANDSET).content.decode()  # the call log: a missed call
 
 
+def test_ars_no_answer_digits_posted_for_it_anyway_are_refused(frozen, send, client):
+    faults.fault_set(kind="ars_no_answer", phone=PHONE, seconds=20)
+    call = send(services.ars_call_start, phone=PHONE, purpose="demo")
+    result = services.ars_key_in(challenge_id=call.pk, digits=services.ars_display_code(call))
+    assert (result.ok, result.reason) == (False, Outcome.NO_ANSWER)
+    assert client.post(f"{HANDSET}calls/{call.pk}/key/", {"digits": services.ars_display_code(call)},
+                       follow=True).status_code == 200
+    assert Challenge.objects.get(pk=call.pk).status == Challenge.Status.CANCELLED
+
+
 def test_ars_dropped_rings_then_drops_and_late_digits_never_arrive(frozen, send, client):
     faults.fault_set(kind="ars_dropped", phone=PHONE, seconds=5)
     call = send(services.ars_call_start, phone=PHONE, purpose="demo")
