@@ -8,6 +8,8 @@ PORT ?= 8000
 # The simulated handset shows every phone's codes: off when DEBUG is off, unless asked for
 # (make serve SIMULATED_PHONE_ENABLED=True, for a demo on gunicorn).
 SIMULATED_PHONE_ENABLED ?= False
+# The simulator controls (movable clock, channel faults): likewise off unless asked for.
+SIMULATOR_CONTROLS_ENABLED ?= False
 
 .PHONY: run test serve setup install env migrate e2e bench lint clean
 
@@ -44,7 +46,7 @@ test: install env
 serve: setup
 	DEBUG=False $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=False SESSION_COOKIE_SECURE=False CSRF_COOKIE_SECURE=False \
-		SIMULATED_PHONE_ENABLED=$(SIMULATED_PHONE_ENABLED) \
+		SIMULATED_PHONE_ENABLED=$(SIMULATED_PHONE_ENABLED) SIMULATOR_CONTROLS_ENABLED=$(SIMULATOR_CONTROLS_ENABLED) \
 		$(VENV)/bin/gunicorn certcenter.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 ## Only the end-to-end browser test

@@ -31,3 +31,23 @@ DEMO_CUSTOMERS = (
     DemoCustomer("demo6", "최수진", "950815-2123455", "010-6789-0123", "sujin@example.com",
                  note="개인, 재발급 시연용"),
 )
+
+
+def demo_customers_seed() -> int:
+    """Create the demo customers that are missing (idempotent); how many were created."""
+    from django.db import transaction
+
+    from accounts.services import customer_create
+
+    created = 0
+    with transaction.atomic():
+        for demo in DEMO_CUSTOMERS:
+            if Customer.objects.filter(user_id=demo.user_id).exists():
+                continue
+            customer_create(
+                user_id=demo.user_id, name=demo.name, resident_number=demo.resident_number,
+                phone=demo.phone, email=demo.email, kind=demo.kind,
+                internet_banking_enrolled=demo.internet_banking_enrolled,
+            )
+            created += 1
+    return created

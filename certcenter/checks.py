@@ -33,3 +33,19 @@ def check_staff_otp_required(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_simulator_controls_off(app_configs, **kwargs):
+    """The simulator controls move every worker's clock and break SMS and ARS on purpose."""
+    if settings.SIMULATOR_CONTROLS_ENABLED and not settings.DEBUG:
+        return [
+            Warning(
+                "SIMULATOR_CONTROLS_ENABLED is on while DEBUG is off: staff holding "
+                "simulator.control_simulator can move the clock and break SMS and ARS delivery.",
+                hint="Unset SIMULATOR_CONTROLS_ENABLED (it follows DEBUG) unless this is a training "
+                "or test installation.",
+                id="certcenter.W003",
+            )
+        ]
+    return []

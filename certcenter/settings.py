@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "verification",
     "certificates",
+    "simulator",  # last: the controls depend on every other app, none on it
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,9 @@ LOOKUP_FAILURE_WINDOW = env.int("LOOKUP_FAILURE_WINDOW", default=600)
 SMS_BACKEND = env.str("SMS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
 ARS_BACKEND = env.str("ARS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
 SIMULATED_PHONE_ENABLED = env.bool("SIMULATED_PHONE_ENABLED", default=DEBUG)
+# The 시뮬레이터 제어 admin page (a movable clock, channel faults, training scenarios): with it off
+# the clock is real time and every control URL is a 404 (DESIGN §10).
+SIMULATOR_CONTROLS_ENABLED = env.bool("SIMULATOR_CONTROLS_ENABLED", default=DEBUG)
 SMS_CODE_TTL = env.int("SMS_CODE_TTL", default=180)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 SMS_RESEND_COOLDOWN = env.int("SMS_RESEND_COOLDOWN", default=60)

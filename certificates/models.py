@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
+from certcenter.clock import now as clock_now
 
 # The encryption purpose of a sealed key's VID random R (kept like a resident number).
 VID_PURPOSE = "certificates.vid_random"
@@ -30,7 +31,8 @@ class SealedKey(models.Model):
     # The earliest time the next PIN check of this key may start: held while a check runs (a short
     # lease) and pushed back after each wrong PIN (see services.certificate_unlock_key).
     pin_retry_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # On the one clock (not auto_now_add): issuance compares it with clock.now().
+    created_at = models.DateTimeField(default=clock_now, editable=False)
 
     class Meta:
         verbose_name = _("보관 키")
@@ -124,7 +126,8 @@ class Certificate(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces",
         verbose_name=_("재발급된 인증서"),
     )
-    created_at = models.DateTimeField(_("등록 일시"), auto_now_add=True)
+    # On the one clock, like not_before: the wizard measures a pending issuance against clock.now().
+    created_at = models.DateTimeField(_("등록 일시"), default=clock_now, editable=False)
 
     objects = CertificateQuerySet.as_manager()
 

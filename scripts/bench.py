@@ -12,10 +12,11 @@ the local server) with a throw-away CA, so nothing touches the developer's data.
     python scripts/bench.py signing         # 모의 인터넷뱅킹 login: the view against the raw floor
     python scripts/bench.py ocsp            # OCSP answers through the view against raw signing
     python scripts/bench.py crl             # a 100,000-entry CRL: crl_publish against raw cryptography
+    python scripts/bench.py clock           # the simulator clock: a read, and a page, moved or not
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
 
 Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins,
-identify (SQLite and PostgreSQL), signing, ocsp, crl.
+identify (SQLite and PostgreSQL), signing, ocsp, crl, clock.
 """
 
 import json
@@ -30,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify", "signing",
-            "ocsp", "crl")
+            "ocsp", "crl", "clock")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -235,6 +236,19 @@ def section_crl(results: Results, workdir: Path) -> None:
     results.line("crl_100k_raw_s", data["raw_s"], 10, fmt="{:.2f}")
     results.line("crl_100k_publish_s", data["publish_s"], 15, fmt="{:.2f}")
     results.line("crl_100k_over_raw", data["publish_s"] / data["raw_s"], 1.5)
+
+
+def section_clock(results: Results, workdir: Path) -> None:
+    env = worker_env(workdir, f"sqlite:///{workdir / 'clock.sqlite3'}")
+    data = run_worker("clock", env)
+    # One read of the simulator clock with the offset moved: a copy in the process, re-checked
+    # at most once a second, so no query per read.
+    results.line("clock_now_moved_us", data["moved_us"], 5, fmt="{:.2f}")
+    results.line("clock_now_real_us", data["real_us"], 5, fmt="{:.2f}")  # timezone.now(), the floor
+    # What the simulator adds to a read (a settings flag, the monotonic check, one addition).
+    results.line("clock_now_overhead_us", data["moved_us"] - data["real_us"], 1.5, fmt="{:.2f}")
+    # A page with the clock moved (its notice reads the clock) against the controls off.
+    results.line("clock_page_moved_over_off", data["page_moved_ms"] / data["page_off_ms"], 1.15)
 
 
 def main(argv: list[str]) -> int:
@@ -943,6 +957,47 @@ def worker_crl(count: str = "100000", samples: str = "7") -> None:
     emit({"raw_s": statistics.median(raw_times), "publish_s": statistics.median(publish_times)})
 
 
+def worker_clock(reads: str = "200000", pages: str = "400") -> None:
+    """clock.now() per read and the landing page's median time, with the clock moved +340 days
+    (the controls on) and with the controls off, interleaved."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from certcenter import clock
+    from certcenter.services import clock_offset_set
+
+    def per_read_us(function) -> float:
+        # The best of 7 interleaved rounds: the machine's other load only ever adds time.
+        rounds = []
+        for _ in range(7):
+            started = time.perf_counter()
+            for _ in range(int(reads) // 7):
+                function()
+            rounds.append((time.perf_counter() - started) / (int(reads) // 7) * 1e6)
+        return min(rounds)
+
+    settings.SIMULATOR_CONTROLS_ENABLED = True
+    clock_offset_set(offset=timedelta(days=340))
+    client = Client()
+    client.get("/")
+    moved_us, real_us = per_read_us(clock.now), per_read_us(timezone.now)
+    moved_us, real_us = min(moved_us, per_read_us(clock.now)), min(real_us, per_read_us(timezone.now))
+    page_times = {True: [], False: []}
+    for i in range(int(pages)):
+        for on in (i % 2 == 0, i % 2 == 1):
+            settings.SIMULATOR_CONTROLS_ENABLED = on
+            started = time.perf_counter()
+            response = client.get("/")
+            page_times[on].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200 and (b"sim-clock" in response.content) == on
+    emit({"moved_us": moved_us, "real_us": real_us,
+          "page_moved_ms": statistics.median(page_times[True]),
+          "page_off_ms": statistics.median(page_times[False])})
+
+
 # Workers that need Django's settings and apps but no database, CA or migrations.
 WORKERS_WITHOUT_DATABASE = {"pins"}
 
@@ -959,6 +1014,7 @@ WORKERS = {
     "signing": worker_signing,
     "ocsp": worker_ocsp,
     "crl": worker_crl,
+    "clock": worker_clock,
 }
 
 if __name__ == "__main__":

@@ -92,9 +92,11 @@ def simulated_ca(tmp_path_factory):
     """One real CA for the whole run, in a temporary CA_DIR (never the developer's own)."""
     from django.conf import settings
 
+    from certcenter import clock
     from certificates.ca import ca_create, clear_ca_cache
     from certificates.ocsp import signer_ensure
 
+    clock.offset_publish(clock.ZERO)  # real time, without asking the database (none yet)
     directory = tmp_path_factory.mktemp("ca")
     settings.CA_DIR = directory
     clear_ca_cache()
@@ -115,14 +117,29 @@ def staff_otp_off():
     settings.STAFF_OTP_REQUIRED = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def simulator_controls_off():
+    """The simulator's clock and faults stay out of the way (``SIMULATOR_CONTROLS_ENABLED`` follows
+    DEBUG, so a local .env would decide): no offset is read, no fault applies. tests/simulator/ and
+    the simulator's browser test switch them on (their ``controls`` fixture)."""
+    from django.conf import settings
+
+    settings.SIMULATOR_CONTROLS_ENABLED = False
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache (PIN-check leases live there)."""
+    """Each test starts with an empty cache (PIN-check leases live there) and the simulator clock
+    at real time (its offset's copy lives in the cache and in the process)."""
     from django.core.cache import cache
 
+    from certcenter import clock
+
     cache.clear()
+    clock.offset_publish(clock.ZERO)
     yield
     cache.clear()
+    clock.offset_publish(clock.ZERO)
 
 
 def run_threads_together(function, count: int) -> list:

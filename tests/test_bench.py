@@ -23,6 +23,7 @@ def bench():
     ("signing", ("2",), {"floor_ms", "server_ms"}),
     ("ocsp", ("4",), {"raw_per_s", "view_per_s", "nonce_per_s"}),
     ("crl", ("50", "1"), {"raw_s", "publish_s"}),
+    ("clock", ("700", "4"), {"moved_us", "real_us", "page_moved_ms", "page_off_ms"}),
 ])
 def test_bench_workers_run_through_the_real_views(bench, tmp_path, worker, args, keys):
     env = bench.worker_env(tmp_path, f"sqlite:///{tmp_path / 'bench.sqlite3'}")

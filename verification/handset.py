@@ -19,8 +19,8 @@ from accounts.phone import format_phone
 from certcenter.clock import now
 from certcenter.durations import countdown_text, seconds_until
 from certcenter.http import client_ip
-from verification import selectors, services
-from verification.forms import KeyInForm
+from verification import faults, selectors, services
+from verification.forms import ChannelFaultForm, KeyInForm
 from verification.models import Challenge, HandsetMessage
 
 
@@ -45,6 +45,8 @@ def _call_outcome(call: HandsetMessage, at) -> str:
     challenge = call.challenge
     if challenge is None:
         return "-"
+    if challenge.call_result and challenge.call_is_over(at):
+        return challenge.get_call_result_display()  # the network ended it (simulator fault)
     if challenge.status == Challenge.Status.PENDING and challenge.is_expired(at):
         return Challenge.Status.EXPIRED.label
     return challenge.get_status_display()
@@ -80,6 +82,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
         "caller": _("%(bank)s ARS") % {"bank": settings.BANK_NAME},
         "form": form or KeyInForm(),
         "version": selectors.handset_version(phone=phone),
+        **_fault_context(phone),  # simulator controls (block at the end of this module)
     }
     return render(request, "verification/handset_phone.html", context, status=status)
 
@@ -133,4 +136,54 @@ def call_hang_up(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpRe
     _call_or_404(phone, challenge_id)
     services.ars_hang_up(challenge_id=challenge_id)
     messages.info(request, _("통화를 종료했습니다."))
+    return redirect("verification:handset_phone", phone=phone)
+
+
+# --- simulator controls: channel faults set from the handset (issue 12, DESIGN §10) --------------
+# Only with both SIMULATED_PHONE_ENABLED and SIMULATOR_CONTROLS_ENABLED; otherwise a 404.
+
+
+def _fault_context(phone: str) -> dict:
+    if not settings.SIMULATOR_CONTROLS_ENABLED:
+        return {"fault_controls": False}
+    return {"fault_controls": True, "faults": faults.faults_list(phone=phone),
+            "fault_form": ChannelFaultForm()}
+
+
+def faults_enabled(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.SIMULATOR_CONTROLS_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@handset_enabled
+@faults_enabled
+@never_cache
+@require_POST
+def phone_fault_set(request: HttpRequest, phone: str) -> HttpResponse:
+    form = ChannelFaultForm(request.POST)
+    if not form.is_valid():
+        # Back to the phone with the reason on top (the page keeps no fault form state).
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("verification:handset_phone", phone=phone)
+    fault = faults.fault_set(kind=form.cleaned_data["kind"], phone=phone,
+                             seconds=form.cleaned_data["seconds"])
+    messages.info(request, _("이 휴대폰에 장애를 설정했습니다: %(kind)s")
+                  % {"kind": fault.get_kind_display()})
+    return redirect("verification:handset_phone", phone=phone)
+
+
+@handset_enabled
+@faults_enabled
+@never_cache
+@require_POST
+def phone_fault_clear(request: HttpRequest, phone: str) -> HttpResponse:
+    cleared = faults.fault_clear(phone=phone)
+    messages.info(request, _("이 휴대폰의 장애 %(count)d건을 해제했습니다.") % {"count": cleared})
     return redirect("verification:handset_phone", phone=phone)

@@ -12,10 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import crypto
 from accounts.masking import mask_phone
+from accounts.phone import format_phone
 from certcenter.clock import now
 from verification.codes import default_code_generator
 
 HANDSET_BODY_PURPOSE = "verification.handset_message"
+
+
+class CallResult(models.TextChoices):
+    """Why an ARS call ended without the customer's digits (the network's word for it)."""
+
+    NO_ANSWER = "no_answer", _("응답 없음")
+    BUSY = "busy", _("통화 중")
+    DROPPED = "dropped", _("통화 끊김")
 
 
 class Challenge(models.Model):
@@ -51,6 +60,10 @@ class Challenge(models.Model):
     max_attempts = models.PositiveSmallIntegerField(_("최대 입력 횟수"))
     status = models.CharField(_("상태"), max_length=10, choices=Status, default=Status.PENDING)
     verified_at = models.DateTimeField(_("인증일시"), null=True, blank=True)
+    # How the phone network ended an ARS call before the digits came (a busy line, no answer,
+    # a drop), as a call platform reports it, and when. Set by a backend; blank for a normal call.
+    call_result = models.CharField(_("통화 결과"), max_length=10, choices=CallResult, blank=True)
+    call_ended_at = models.DateTimeField(_("통화 종료 일시"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("본인 확인 요청")
@@ -68,6 +81,10 @@ class Challenge(models.Model):
     def is_expired(self, at: datetime | None = None) -> bool:
         """Valid up to and including ``expires_at``; expired one instant later."""
         return default_code_generator.is_expired(self.expires_at, at=at)
+
+    def call_is_over(self, at: datetime | None = None) -> bool:
+        """Whether the network ended this call (busy, unanswered, dropped) by ``at``."""
+        return self.call_ended_at is not None and self.call_ended_at <= (at or now())
 
     @property
     def attempts_left(self) -> int:
@@ -172,3 +189,46 @@ class HandsetMessage(models.Model):
 def encrypt_body(text: str) -> str:
     """A handset message as stored: sealed like a resident number (it may carry a code)."""
     return crypto.encrypt(text, purpose=HANDSET_BODY_PURPOSE)
+
+
+# --- simulator controls: faults of the simulated phone network (DESIGN §10) ------------------------
+
+
+class ChannelFault(models.Model):
+    """A fault the simulated SMS/ARS network applies to one phone, or to every phone (blank).
+
+    Applied by ``verification.backends.simulated`` only (see ``verification.faults``); one fault per
+    channel and phone, a phone's own before the one for every phone. Staff set them on the
+    시뮬레이터 제어 page, testers on the handset; ignored unless ``SIMULATOR_CONTROLS_ENABLED``.
+    """
+
+    class Kind(models.TextChoices):
+        SMS_DELAYED = "sms_delayed", _("SMS 지연 도착")
+        SMS_LOST = "sms_lost", _("SMS 유실")
+        SMS_DUPLICATED = "sms_duplicated", _("SMS 두 번 도착")
+        SMS_REORDERED = "sms_reordered", _("SMS 순서 뒤바뀜")
+        ARS_NO_ANSWER = "ars_no_answer", _("ARS 전화 받지 않음")
+        ARS_BUSY = "ars_busy", _("ARS 통화 중")
+        ARS_DROPPED = "ars_dropped", _("ARS 통화 중 끊김")
+
+    channel = models.CharField(_("채널"), max_length=3, choices=Challenge.Channel, editable=False)
+    phone = models.CharField(_("휴대폰 번호"), max_length=16, blank=True,
+                             help_text=_("비워 두면 모든 휴대폰"))
+    kind = models.CharField(_("장애"), max_length=16, choices=Kind)
+    seconds = models.PositiveIntegerField(_("초"), default=0)
+    created_at = models.DateTimeField(_("설정 일시"), default=now)
+
+    class Meta:
+        verbose_name = _("채널 장애")
+        verbose_name_plural = _("채널 장애")
+        ordering = ["channel", "phone"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "phone"], name="channel_fault_one_per_phone"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {mask_phone(self.phone) if self.phone else '*'}"
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone) if self.phone else ""

@@ -30,6 +30,11 @@ class Outcome(StrEnum):
     # ... and the customer's wrong entries of the day, across all challenges, reached
     # VERIFICATION_DAILY_MAX_FAILURES: no entry is checked and no code sent until the next day.
     DAILY_CAP = "daily_cap"
+    # ... and how the phone network ended an ARS call (Challenge.call_result; the call is then
+    # cancelled): a busy line, a call not answered, a call dropped.
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    DROPPED = "dropped"
 
 
 SMS = Challenge.Channel.SMS
@@ -77,6 +82,9 @@ MESSAGES = {
             "전화 인증 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
         ),
         Outcome.DAILY_CAP: _DAILY_CAP,
+        Outcome.BUSY: _("통화 중이어서 전화가 연결되지 않았습니다."),
+        Outcome.NO_ANSWER: _("부재중 전화입니다. 응답이 없어 통화가 종료되었습니다."),
+        Outcome.DROPPED: _("통화가 끊어졌습니다. 입력한 숫자는 전달되지 않았습니다."),
     },
     ARS_PAGE: {
         Outcome.PENDING: _(
@@ -91,6 +99,16 @@ MESSAGES = {
         Outcome.CANCELLED: _("통화가 종료되었습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."),
         Outcome.UNKNOWN: _("전화 인증을 먼저 요청해 주세요."),
         Outcome.DAILY_CAP: _DAILY_CAP,
+        Outcome.BUSY: _(
+            "고객님의 휴대폰이 통화 중이어서 ARS 전화를 연결하지 못했습니다. "
+            "통화를 마친 뒤 ‘다시 요청’을 눌러 주세요."
+        ),
+        Outcome.NO_ANSWER: _(
+            "ARS 전화를 받지 않아 통화가 종료되었습니다. 휴대폰을 확인한 뒤 ‘다시 요청’을 눌러 주세요."
+        ),
+        Outcome.DROPPED: _(
+            "ARS 통화가 중간에 끊어졌습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."
+        ),
     },
 }
 
@@ -101,6 +119,9 @@ AUDIT_LABELS = {
     Outcome.EXHAUSTED: "입력 횟수 초과",
     Outcome.CANCELLED: "취소된 요청에 입력",
     Outcome.DAILY_CAP: "하루 입력 오류 한도 초과",
+    Outcome.BUSY: "통화 중",
+    Outcome.NO_ANSWER: "전화 받지 않음",
+    Outcome.DROPPED: "통화 끊김",
 }
 
 

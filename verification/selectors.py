@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.demo import DEMO_CUSTOMERS
@@ -14,6 +14,7 @@ from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.phone import format_phone, normalize_phone
 from certcenter.clock import now
+from verification.faults import call_not_over
 from verification.models import Challenge, DailyFailureCount, HandsetMessage
 from verification.outcomes import Outcome
 
@@ -108,12 +109,14 @@ class HandsetPhone:
 
 def handset_ringing_call(*, phone: str, at: datetime | None = None) -> HandsetMessage | None:
     """The newest delivered call whose challenge still waits for digits, if any."""
+    at = at or now()
     return (
         HandsetMessage.objects.filter(
+            call_not_over(at),
             phone=phone,
             kind=HandsetMessage.Kind.CALL,
             challenge__status=Challenge.Status.PENDING,
-            challenge__expires_at__gte=at or now(),
+            challenge__expires_at__gte=at,
         )
         .select_related("challenge")
         .order_by("-created_at", "-id")
@@ -122,10 +125,11 @@ def handset_ringing_call(*, phone: str, at: datetime | None = None) -> HandsetMe
 
 
 def handset_inbox(*, phone: str, limit: int = 50) -> list[HandsetMessage]:
+    """The SMS that have arrived (a delayed one is stored with its arrival time, still to come)."""
     return list(
-        HandsetMessage.objects.filter(phone=phone, kind=HandsetMessage.Kind.SMS).order_by(
-            "-created_at", "-id"
-        )[:limit]
+        HandsetMessage.objects.filter(
+            phone=phone, kind=HandsetMessage.Kind.SMS, created_at__lte=now()
+        ).order_by("-created_at", "-id")[:limit]
     )
 
 
@@ -139,20 +143,19 @@ def handset_call_log(*, phone: str, limit: int = 10) -> list[HandsetMessage]:
 
 def handset_version(*, phone: str) -> str:
     """A token that changes whenever something arrives on ``phone`` or its ringing call ends."""
-    latest = (
-        HandsetMessage.objects.filter(phone=phone)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
+    # Count and newest id of what has arrived: a held-back SMS arriving late may have an older id.
+    arrived = HandsetMessage.objects.filter(phone=phone, created_at__lte=now()).aggregate(
+        count=Count("id"), latest=Max("id")
     )
     ringing = handset_ringing_call(phone=phone)
-    return f"{latest or 0}:{ringing.challenge_id if ringing else '-'}"
+    return f"{arrived['count']}.{arrived['latest'] or 0}:{ringing.challenge_id if ringing else '-'}"
 
 
 def handset_phones() -> list[HandsetPhone]:
     """The demo customers' phones first, then any other phone that received something."""
+    at = now()
     sms_counts = dict(
-        HandsetMessage.objects.filter(kind=HandsetMessage.Kind.SMS)
+        HandsetMessage.objects.filter(kind=HandsetMessage.Kind.SMS, created_at__lte=at)
         .order_by()
         .values_list("phone")
         .annotate(n=Count("id"))
@@ -163,9 +166,10 @@ def handset_phones() -> list[HandsetPhone]:
     )
     ringing = set(
         HandsetMessage.objects.filter(
+            call_not_over(at),
             kind=HandsetMessage.Kind.CALL,
             challenge__status=Challenge.Status.PENDING,
-            challenge__expires_at__gte=now(),
+            challenge__expires_at__gte=at,
         ).values_list("phone", flat=True)
     )
     phones: dict[str, HandsetPhone] = {}

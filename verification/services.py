@@ -30,8 +30,8 @@ from certcenter.text import ascii_digits
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.codes import default_code_generator as codes
-from verification.models import Challenge, DailyFailureCount, PhoneLock
-from verification.outcomes import Outcome, outcome_message
+from verification.models import CallResult, Challenge, DailyFailureCount, PhoneLock
+from verification.outcomes import ARS_PAGE, Outcome, outcome_message
 from verification.purposes import purpose_label
 from verification.selectors import daily_cap_wait, parse_challenge_id, send_throttle
 
@@ -88,10 +88,14 @@ def ars_display_code(challenge: Challenge) -> str:
 def ars_call_display(*, challenge: Challenge, flow_id: str) -> dict:
     """What a page waiting for an ARS call shows: the two digits, the call's status, the URL its
     script polls, and the time left on the call and before a new call may be asked for."""
+    status = challenge_status(challenge_id=challenge.pk, flow_id=flow_id)
     return {
         "challenge": challenge,
         "display_code": ars_display_code(challenge),
-        "challenge_status": challenge_status(challenge_id=challenge.pk, flow_id=flow_id),
+        "challenge_status": status,
+        # Why the call is over, if it is (e.g. the line was busy): said before anything is pressed.
+        "status_message": "" if status in (Outcome.PENDING, Outcome.VERIFIED)
+        else outcome_message(status, audience=ARS_PAGE),
         "status_url": reverse("verification:challenge_status", args=[challenge.pk]),
         **remaining("expires", challenge.expires_at),
         **remaining("recall", challenge.created_at + timedelta(seconds=settings.ARS_RECALL_COOLDOWN)),
@@ -283,12 +287,19 @@ def _check_entry(challenge: Challenge, code: str) -> VerificationResult:
     """Check one typed code against a locked challenge: expiry, status, the customer's daily cap,
     then the code; saves changes."""
     channel = challenge.channel
+    # An unanswered call never connected: digits for it (a stale page) cannot have been keyed.
+    ended_by_network = challenge.call_is_over() or challenge.call_result == CallResult.NO_ANSWER
+    if challenge.status == Status.PENDING and ended_by_network:
+        challenge.status = Status.CANCELLED
+        challenge.save(update_fields=["status"])
     if challenge.status == Status.PENDING and codes.is_expired(challenge.expires_at):
         challenge.status = Status.EXPIRED
         challenge.save(update_fields=["status"])
     status = Outcome(challenge.status)
     if status != Outcome.PENDING:
         reason = _REASON_BY_STATUS[status]
+        if ended_by_network and status == Outcome.CANCELLED:
+            reason = Outcome(challenge.call_result)  # the digits never reached the bank
         if daily_cap_wait(customer_id=challenge.customer_id) is not None:
             reason = Outcome.DAILY_CAP  # not "ask for a new code": that would be refused too
         return VerificationResult(False, status, reason, 0, channel)
@@ -374,19 +385,27 @@ def ars_hang_up(*, challenge_id) -> None:
 
 
 def challenge_status(*, challenge_id, flow_id: str | None = None) -> Outcome:
-    """PENDING, VERIFIED, EXPIRED, EXHAUSTED, CANCELLED or UNKNOWN; cheap enough to poll.
+    """PENDING, VERIFIED, EXPIRED, EXHAUSTED, CANCELLED or UNKNOWN, or for an ARS call the network
+    ended, BUSY, NO_ANSWER or DROPPED; cheap enough to poll.
 
     One primary-key query; a pending challenge found past its expiry is stored as expired.
     """
     pk = parse_challenge_id(challenge_id)
     if pk is None:
         return Outcome.UNKNOWN
-    row = Challenge.objects.filter(pk=pk).values_list("status", "expires_at", "flow_id")[:1]
+    row = Challenge.objects.filter(pk=pk).values_list(
+        "status", "expires_at", "flow_id", "call_result", "call_ended_at"
+    )[:1]
     if not row:
         return Outcome.UNKNOWN
-    status, expires_at, challenge_flow = row[0]
+    status, expires_at, challenge_flow, call_result, call_ended_at = row[0]
     if flow_id is not None and challenge_flow != flow_id:
         return Outcome.UNKNOWN
+    if call_ended_at is not None and call_ended_at <= now() and status in (Status.PENDING,
+                                                                           Status.CANCELLED):
+        # The network ended the call (busy, no answer, dropped): say which, as the call platform did.
+        Challenge.objects.filter(pk=pk, status=Status.PENDING).update(status=Status.CANCELLED)
+        return Outcome(call_result)
     if status == Status.PENDING and codes.is_expired(expires_at):
         Challenge.objects.filter(pk=pk, status=Status.PENDING).update(status=Status.EXPIRED)
         return Outcome.EXPIRED

@@ -25,4 +25,8 @@ urlpatterns = [
         handset.call_hang_up,
         name="handset_hang_up",
     ),
+    # simulator controls: channel faults from the handset
+    path("phone/<handset_phone:phone>/faults/", handset.phone_fault_set, name="handset_fault_set"),
+    path("phone/<handset_phone:phone>/faults/clear/", handset.phone_fault_clear,
+         name="handset_fault_clear"),
 ]

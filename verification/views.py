@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from verification.outcomes import Outcome
+from verification.outcomes import ARS_PAGE, Outcome, outcome_message
 from verification.services import challenge_status
 from verification.session import session_owns_challenge
 
@@ -23,4 +23,8 @@ def challenge_status_view(request: HttpRequest, challenge_id: UUID) -> JsonRespo
         status = challenge_status(challenge_id=challenge_id)
     if status == Outcome.UNKNOWN:
         return JsonResponse({"status": Outcome.UNKNOWN}, status=404)
+    if status in (Outcome.BUSY, Outcome.NO_ANSWER, Outcome.DROPPED):
+        # The network ended the call: the page says how, in the bank's words.
+        return JsonResponse({"status": status,
+                             "message": outcome_message(status, audience=ARS_PAGE)})
     return JsonResponse({"status": status})

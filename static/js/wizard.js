@@ -105,7 +105,7 @@
             form.appendChild(action);
             form.submit();
           } else {
-            statusEl.textContent = "전화 인증이 완료되지 않았습니다. ‘다시 요청’을 눌러 주세요.";
+            statusEl.textContent = data.message || "전화 인증이 완료되지 않았습니다. ‘다시 요청’을 눌러 주세요.";
             // The call is over: its countdown stops at 0:00.
             box.querySelectorAll("[data-deadline]").forEach(function (el) { el.dataset.deadline = 0; });
           }

@@ -79,6 +79,8 @@ def test_the_wizard_ars_page_has_its_own_wording_for_every_status_it_shows():
     assert set(MESSAGES[ARS_PAGE]) == {
         Outcome.PENDING, Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED, Outcome.UNKNOWN,
         Outcome.DAILY_CAP,
+        # how the (simulated) network ended a call: tests/simulator/test_faults.py
+        Outcome.BUSY, Outcome.NO_ANSWER, Outcome.DROPPED,
     }
     assert outcome_message("unknown", audience=ARS_PAGE) == "전화 인증을 먼저 요청해 주세요."
     # The page names its own button; the handset speaks to the caller.
@@ -97,6 +99,7 @@ def test_unknown_outcome_string_is_refused():
 def test_audit_labels_cover_every_failure_a_signal_reports():
     assert set(AUDIT_LABELS) == {
         Outcome.WRONG, Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED, Outcome.DAILY_CAP,
+        Outcome.BUSY, Outcome.NO_ANSWER, Outcome.DROPPED,
     }
     assert AUDIT_LABELS["wrong"] == "번호 불일치"
 
