@@ -48,3 +48,17 @@ urlpatterns += [
     ),
     path("phone/api/<handset_phone:phone>/fraud/", handset_api.fraud_view, name="handset_api_fraud"),
 ]
+
+# Fraud reports from the handset page ("본인이 요청하지 않음").
+urlpatterns += [
+    path(
+        "phone/<handset_phone:phone>/calls/<uuid:challenge_id>/fraud/",
+        handset.call_fraud,
+        name="handset_call_fraud",
+    ),
+    path(
+        "phone/<handset_phone:phone>/messages/<int:message_id>/fraud/",
+        handset.sms_fraud,
+        name="handset_sms_fraud",
+    ),
+]
