@@ -263,12 +263,22 @@ def customer_fraud_block(customer, *, at: datetime | None = None) -> FraudReport
     )
 
 
-def fraud_block_message(report: FraudReport) -> str:
-    """What a blocked customer reads, naming until when and whom to call."""
-    return _(
-        "본인이 요청하지 않은 인증 요청이 신고되어 %(until)s까지 금융인증서 발급·재발급이 "
-        "제한됩니다. 본인이 직접 요청한 경우 %(bank)s 고객센터(%(call_center)s)로 연락해 주세요."
-    ) % {
+def fraud_block_message(report: FraudReport, *, ended: bool = False) -> str:
+    """What a blocked customer reads, naming until when and whom to call; ``ended``: said to one
+    whose flow in progress just ended because of it."""
+    if ended:
+        text = _(
+            "본인이 요청하지 않은 인증 요청으로 신고되어 금융인증서 발급 절차를 종료했습니다. "
+            "안전을 위해 %(until)s까지 발급·재발급이 제한됩니다. 본인이 직접 요청한 경우 "
+            "%(bank)s 고객센터(%(call_center)s)로 연락해 주세요."
+        )
+    else:
+        text = _(
+            "본인이 요청하지 않은 인증 요청이 신고되어 %(until)s까지 금융인증서 발급·재발급이 "
+            "제한됩니다. 본인이 직접 요청한 경우 %(bank)s 고객센터(%(call_center)s)로 연락해 "
+            "주세요."
+        )
+    return text % {
         "until": date_format(timezone.localtime(report.blocked_until), "Y-m-d H:i"),
         "bank": settings.BANK_NAME,
         "call_center": settings.BANK_CALL_CENTER,

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -67,9 +66,7 @@ def fraud_end(request, report: FraudReport):
     """End the flow of a customer who reported a call or code as not their own request, and say
     why on the first step's page."""
     flow_clear(request)
-    messages.warning(request, _(
-        "본인이 요청하지 않은 인증 요청으로 신고되어 금융인증서 발급 절차를 종료했습니다. %(block)s"
-    ) % {"block": fraud_block_message(report)})
+    messages.warning(request, fraud_block_message(report, ended=True))
     return redirect("certificates:terms")
 
 

@@ -85,7 +85,9 @@ def test_a_report_ends_a_flow_past_the_call_on_its_next_request(
     response = wizard.get("sms")
     assert response["Location"] == reverse("certificates:terms")
     assert flashed(response) == [
-        "본인이 요청하지 않은 인증 요청으로 신고되어 금융인증서 발급 절차를 종료했습니다. " + BLOCKED
+        "본인이 요청하지 않은 인증 요청으로 신고되어 금융인증서 발급 절차를 종료했습니다. 안전을 위해 "
+        "2025-03-05 10:00까지 발급·재발급이 제한됩니다. 본인이 직접 요청한 경우 KB국민은행 "
+        "고객센터(1588-9999)로 연락해 주세요."
     ]
     assert SESSION_KEY not in wizard.client.session
 
