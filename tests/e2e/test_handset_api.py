@@ -13,6 +13,7 @@ from certificates.models import Certificate
 
 pytestmark = pytest.mark.e2e
 
+# --- README: from here to the end of the file --------------------------------------------------
 TOKEN = "handset-test-token"
 
 
