@@ -543,6 +543,8 @@ def fraud_report_sms(
         message_pk = int(str(message_id))
     except ValueError:
         raise FraudReportNotFound from None
+    if not 0 < message_pk < 2**63:  # past a bigint the database would raise, not answer
+        raise FraudReportNotFound
     message = HandsetMessage.objects.filter(
         pk=message_pk, phone=phone, kind=HandsetMessage.Kind.SMS
     ).first()

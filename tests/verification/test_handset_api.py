@@ -237,6 +237,18 @@ def test_fraud_without_a_call_is_a_404(client):
     assert response.json() == {"error": "전화 수신 중인 ARS 통화가 없습니다."}
 
 
+@pytest.mark.parametrize("message_id", ["999999", "9" * 30, 0])
+def test_fraud_for_a_message_that_is_not_there_is_a_404(client, message_id):
+    response = post_json(client, BASE + "fraud/", {"message_id": message_id})
+    assert response.status_code == 404
+    assert response.json() == {"error": "이 휴대폰에 그런 문자가 없습니다."}
+
+
+def test_keys_with_a_body_that_is_not_utf8_is_a_400(client, call):
+    response = client.post(BASE + "call/keys/", b"\xff\xfe", content_type="application/json")
+    assert response.status_code == 400
+
+
 def test_fraud_for_a_message_of_another_phone_is_a_404(client, committed):
     committed(sms_send, phone="010-2345-6789", purpose="issue.sms")
     other = HandsetMessage.objects.get()
