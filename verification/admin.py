@@ -13,6 +13,7 @@ from accounts.phone import normalize_phone
 from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
 from certcenter.clock import today
 from verification.models import Challenge, DailyFailureCount, FraudReport, HandsetMessage
+from verification.purposes import purpose_label
 from verification.services import daily_failures_clear, fraud_reports_clear
 
 
@@ -123,13 +124,13 @@ class FraudReportAdmin(ReadOnlyAdmin):
     their own request after all (the block lifts at once); reviewers only look."""
 
     list_display = [
-        "reported_at", "source", "masked_phone_display", "customer", "purpose", "status",
+        "reported_at", "source", "masked_phone_display", "customer", "purpose_display", "status",
         "blocked_until", "cleared_at", "cleared_by",
     ]
     list_filter = ["status", "source"]
     date_hierarchy = "reported_at"
     fields = [
-        "reported_at", "source", "masked_phone_display", "customer", "challenge", "purpose",
+        "reported_at", "source", "masked_phone_display", "customer", "challenge", "purpose_display",
         "client_ip", "status", "blocked_until", "cleared_at", "cleared_by",
     ]
     readonly_fields = fields
@@ -139,6 +140,10 @@ class FraudReportAdmin(ReadOnlyAdmin):
 
     def has_clear_permission(self, request):
         return is_officer(request)
+
+    @admin.display(description=_("용도"))
+    def purpose_display(self, obj):
+        return f"{purpose_label(obj.purpose)} ({obj.purpose})" if obj.purpose else "-"
 
     @admin.action(description=_("선택한 신고 해제 (발급 제한 해제)"), permissions=["clear"])
     def clear_selected(self, request, queryset):

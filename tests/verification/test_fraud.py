@@ -403,6 +403,7 @@ def test_staff_list_and_filter_reports(reports, admin_client):
     assert list(listing.context["cl"].result_list) == [second, first]
     body = listing.content.decode()
     assert "010-1234-****" in body and PHONE not in body
+    assert "본인 확인 (issue.ars)" in body  # an unregistered purpose: the default label
     opened = admin_client.get(CHANGELIST, {"status__exact": "open"})
     assert list(opened.context["cl"].result_list) == [first]
     cleared = admin_client.get(CHANGELIST, {"status__exact": "cleared"})
