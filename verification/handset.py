@@ -81,7 +81,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
         "form": form or KeyInForm(),
         "version": selectors.handset_version(phone=phone),
     }
-    context.update(_fraud_context(phone, inbox))
+    context.update(_fraud_context(inbox))
     return render(request, "verification/handset_phone.html", context, status=status)
 
 
@@ -143,7 +143,7 @@ def call_hang_up(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpRe
 # --- fraud report ("본인이 요청하지 않음") on a ringing call or an SMS --------------------------------
 
 
-def _fraud_context(phone: str, inbox: list[tuple[HandsetMessage, str]]) -> dict:
+def _fraud_context(inbox: list[tuple[HandsetMessage, str]]) -> dict:
     """Which SMS offer 신고 (those that say "요청하지 않았다면 신고"), and which were reported."""
     ids = [message.pk for message, body in inbox if services.FRAUD_REPORT_HINT in body]
     reported = set(
@@ -153,7 +153,6 @@ def _fraud_context(phone: str, inbox: list[tuple[HandsetMessage, str]]) -> dict:
         "reportable_ids": set(ids) - reported,
         "reported_ids": reported,
         "fraud_key": services.FRAUD_REPORT_KEY,
-        "call_center": settings.BANK_CALL_CENTER,
     }
 
 
