@@ -44,6 +44,7 @@ def test_fraud_report_from_the_handset_ends_the_waiting_wizard(
     goto_handset(handset, base + HANDSET_PATH)
     call = handset.get_by_role("region", name=re.compile("전화 수신 중"))
     expect(call).to_contain_text("본인이 요청하지 않은 경우")
+    handset.screenshot(path=str(artifacts_dir / "fraud-call-360.png"), full_page=True)
     call.get_by_role("button", name="본인이 요청하지 않음 (9)").click()
     expect(handset.locator(".handset-messages")).to_contain_text("신고했습니다")
     expect(handset.get_by_role("region", name=re.compile("전화 수신 중"))).to_have_count(0)
