@@ -267,7 +267,8 @@ def phone_url():
 
 def test_a_ringing_call_warns_and_offers_the_report(client, simulated, call):
     html = client.get(phone_url()).content.decode()
-    assert "[KB국민은행] 본인이 요청하지 않은 경우 화면의 숫자를 입력하지 마시고 9번만 눌러 ‘입력’하거나" in html
+    assert ("[KB국민은행] 본인이 요청하지 않은 경우 화면의 숫자를 입력하지 마시고 9번만 눌러 "
+            "‘입력’하거나") in html
     assert "본인이 요청하지 않음 (9)" in html
     action = reverse("verification:handset_call_fraud",
                      kwargs={"phone": PHONE, "challenge_id": call.pk})
