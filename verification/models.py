@@ -246,6 +246,18 @@ class FraudReport(models.Model):
             models.Index(fields=["customer", "status", "blocked_until"], name="fraud_customer_open"),
             models.Index(fields=["status", "reported_at"], name="fraud_status_recent"),
         ]
+        constraints = [
+            # One report per call or code, and per SMS, however often (or however concurrently)
+            # 본인이 요청하지 않음 is pressed on the page and through the API.
+            models.UniqueConstraint(
+                fields=["challenge"], condition=models.Q(challenge__isnull=False),
+                name="fraud_one_per_challenge",
+            ),
+            models.UniqueConstraint(
+                fields=["message"], condition=models.Q(message__isnull=False),
+                name="fraud_one_per_message",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {mask_phone(self.phone)} ({self.get_status_display()})"

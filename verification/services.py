@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -477,9 +477,10 @@ def _fraud_report_record(
     The reported challenge can no longer be verified, and whatever else was pending for the phone
     or the customer is cancelled: every flow in progress for them ends here.
     """
-    existing = FraudReport.objects.filter(
+    same = FraudReport.objects.filter(
         Q(challenge=challenge) if challenge is not None else Q(message=message)
-    ).first()
+    )
+    existing = same.first()
     if existing is not None:
         return existing, False  # pressed twice, or on the page and through the API
     at = now()
@@ -497,8 +498,14 @@ def _fraud_report_record(
         purpose=purpose, client_ip=client_ip or None, reported_at=at,
         blocked_until=at + timedelta(hours=settings.FRAUD_BLOCK_HOURS),
     )
-    report.full_clean(exclude=["customer", "challenge", "message", "cleared_by"])
-    report.save(force_insert=True)
+    report.full_clean(exclude=["customer", "challenge", "message", "cleared_by"],
+                      validate_constraints=False)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            report.save(force_insert=True)
+    except IntegrityError:
+        # The same SMS reported at the same instant (no challenge row to lock): the other won.
+        return same.get(), False
     sms_notify(phone=phone, text=fraud_notice_text(purpose=purpose))
     logger.warning(
         "fraud reported", extra={"report": report.pk, "source": source, "purpose": purpose}

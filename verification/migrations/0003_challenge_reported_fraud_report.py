@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '본인 요청 아님 신고',
                 'ordering': ['-reported_at', '-id'],
                 'indexes': [models.Index(fields=['customer', 'status', 'blocked_until'], name='fraud_customer_open'), models.Index(fields=['status', 'reported_at'], name='fraud_status_recent')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('challenge__isnull', False)), fields=('challenge',), name='fraud_one_per_challenge'), models.UniqueConstraint(condition=models.Q(('message__isnull', False)), fields=('message',), name='fraud_one_per_message')],
             },
         ),
     ]
