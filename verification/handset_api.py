@@ -156,9 +156,12 @@ def call_keys_view(request: HttpRequest, phone: str) -> JsonResponse:
     if ringing is None:
         return error(str(_NO_CALL), 404)
     if data["digits"].strip() == services.FRAUD_REPORT_KEY:
-        report, _created = services.fraud_report_call(
-            phone=phone, challenge_id=ringing.challenge_id, client_ip=client_ip(request)
-        )
+        try:
+            report, _created = services.fraud_report_call(
+                phone=phone, challenge_id=ringing.challenge_id, client_ip=client_ip(request)
+            )
+        except services.FraudReportNotFound:  # the call ended a moment ago
+            return error(str(_NO_CALL), 404)
         return JsonResponse({"result": Outcome.REPORTED, "message": _fraud_reported_text(report),
                              "report_id": report.pk, "call": None})
     form = KeyInForm({"digits": data["digits"]})

@@ -11,6 +11,7 @@ from verification.models import Challenge, FraudReport, HandsetMessage
 from verification.services import (
     ars_call_start,
     ars_display_code,
+    ars_key_in,
     challenge_status,
     sms_notify,
     sms_send,
@@ -179,6 +180,18 @@ def test_keys_nine_reports_the_call(client, call, customer):
     assert report.challenge_id == call.pk
     assert report.customer == customer
     assert challenge_status(challenge_id=call.pk) == "reported"
+
+
+def test_keys_nine_on_a_call_that_ended_meanwhile_is_a_404(client, call, monkeypatch):
+    from verification import selectors
+
+    ringing = selectors.handset_ringing_call(phone=PHONE)
+    ars_key_in(challenge_id=call.pk, digits=ars_display_code(call))  # answered elsewhere
+    monkeypatch.setattr(selectors, "handset_ringing_call", lambda **kwargs: ringing)
+    response = post_json(client, BASE + "call/keys/", {"digits": "9"})
+    assert response.status_code == 404
+    assert response.json() == {"error": "전화 수신 중인 ARS 통화가 없습니다."}
+    assert not FraudReport.objects.exists()
 
 
 def test_hang_up_ends_the_ringing_call(client, call):
