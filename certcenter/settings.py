@@ -226,6 +226,10 @@ SIMULATED_PHONE_ENABLED = env.bool("SIMULATED_PHONE_ENABLED", default=DEBUG)
 # The 시뮬레이터 제어 admin page (a movable clock, channel faults, training scenarios): with it off
 # the clock is real time and every control URL is a 404 (DESIGN §10).
 SIMULATOR_CONTROLS_ENABLED = env.bool("SIMULATOR_CONTROLS_ENABLED", default=DEBUG)
+# The handset's JSON API (/phone/api/…) asks for "Authorization: Bearer <token>" when this is set.
+SIMULATED_PHONE_TOKEN = env.str("SIMULATED_PHONE_TOKEN", default="")
+# A "본인이 요청하지 않음" report blocks issuance and reissue for the customer this many hours.
+FRAUD_BLOCK_HOURS = env.int("FRAUD_BLOCK_HOURS", default=24)
 SMS_CODE_TTL = env.int("SMS_CODE_TTL", default=180)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 SMS_RESEND_COOLDOWN = env.int("SMS_RESEND_COOLDOWN", default=60)

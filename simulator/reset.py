@@ -29,11 +29,18 @@ from certificates.models import (
 )
 from simulator.models import SimulatorAction
 from simulator.services import action_log, status_services_refresh
-from verification.models import Challenge, ChannelFault, DailyFailureCount, HandsetMessage, PhoneLock
+from verification.models import (
+    Challenge,
+    ChannelFault,
+    DailyFailureCount,
+    FraudReport,
+    HandsetMessage,
+    PhoneLock,
+)
 
-# Children before parents. MERGE (simphone): its FraudReport (it points at customers) goes before
-# Customer here.
+# Children before parents.
 RESET_MODELS = (
+    FraudReport,
     CertificateEvent,
     CertificateUse,
     CloudDevice,

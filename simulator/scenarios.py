@@ -21,8 +21,10 @@ from certcenter import clock
 from certificates import lifecycle
 from certificates.models import Certificate, CertificateEvent
 from certificates.services import KeyLocked, PinRefused, certificate_issue, certificate_unlock_key
+from certificates.wizard.steps import ARS_PURPOSE
 from simulator.models import SimulatorAction
 from simulator.services import action_log
+from verification.services import ars_call_start, fraud_report_call
 
 # Every scenario certificate's PIN (it passes the PIN rules for each scenario customer).
 SCENARIO_PIN = "135790"
@@ -106,6 +108,16 @@ def _build_not_enrolled(customer: Customer) -> str:
     return "인터넷뱅킹 미가입"
 
 
+def _build_fraud_blocked(customer: Customer) -> str:
+    """An issued certificate, then a reissue's ARS call the customer reports as not their own."""
+    _issue(customer, days_ago=30)
+    call = ars_call_start(phone=customer.phone, purpose=ARS_PURPOSE, customer=customer,
+                          flow_id=f"scenario-{customer.user_id}")
+    report, _ = fraud_report_call(phone=customer.phone, challenge_id=call.pk)
+    until = timezone.localtime(report.blocked_until).strftime("%Y-%m-%d %H:%M")
+    return f"본인 요청 아님 신고 (발급 제한 {until}까지)"
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("expiring", "인증서 10일 후 만료",
              "‘30일 이내 만료’ 필터에 보이고, 자동 갱신 실행 시 갱신되며 새 유효기간을 알리는 문자가 "
@@ -131,14 +143,10 @@ SCENARIOS: tuple[Scenario, ...] = (
              "본인 확인(아이디 + 주민등록번호)에서 발급이 거절됩니다.",
              "scn_notenrolled", "한미가입", "830303-2234566", "010-7001-0006", _build_not_enrolled,
              internet_banking_enrolled=False),
-    # MERGE (simphone, issue 12 part 3): the fraud-blocked scenario needs simphone's FraudReport.
-    # Fill ``build`` with a function that files a report through its service for this customer
-    # (after issuing: ``_issue(customer)``) and returns a one-line state; until then it is listed
-    # on the page and skipped by scenarios_create.
     Scenario("fraud_blocked", "사기 신고로 발급 차단",
              "‘본인이 요청하지 않음’ 신고 후 FRAUD_BLOCK_HOURS 동안 발급·재발급이 거절됩니다. "
              "관리자 화면에서 신고를 확인하고 해제합니다.",
-             "scn_fraud", "오신고", "820202-1234567", "010-7001-0007", None),
+             "scn_fraud", "오신고", "820202-1234567", "010-7001-0007", _build_fraud_blocked),
 )
 
 

@@ -568,3 +568,20 @@ def test_the_resume_page_polls_the_call_like_the_wizard(browser, post, certifica
     assert 'id="ars-form"' in body and "js/wizard.js" in body
     status = browser.get(shown.context["status_url"])  # this session placed the call
     assert status.status_code == 200 and status.json()["status"] == "pending"
+
+
+def test_resume_stops_when_the_call_is_reported_as_not_requested(browser, post, certificate,
+                                                                 committed):
+    from verification.services import fraud_report_call
+
+    suspend(certificate, committed)
+    post(RESUME_PAGE, {"action": "call"})
+    ars = Challenge.objects.get(channel="ars")
+    with committed():
+        fraud_report_call(phone=ars.phone, challenge_id=ars.pk)
+    response = post(RESUME_PAGE, {"action": "check"})
+    assert response.status_code == 200
+    assert "본인이 요청하지 않은 인증 요청으로 신고되어 진행을 중단했습니다" in response.context["error"]
+    assert not browser.session[RESUME_SESSION_KEY]["ars_ok"]
+    certificate.refresh_from_db()
+    assert certificate.status == Status.SUSPENDED

@@ -19,7 +19,8 @@ from certificates.services import KeyLocked, certificate_unlock_key
 from simulator.models import SimulatorAction
 from simulator.scenarios import SCENARIO_PIN, SCENARIOS
 from verification import faults, services
-from verification.models import Challenge, ChannelFault, HandsetMessage
+from verification.models import Challenge, ChannelFault, FraudReport, HandsetMessage
+from verification.selectors import customer_fraud_block
 
 pytestmark = pytest.mark.django_db
 
@@ -100,10 +101,15 @@ def test_idempotent(scenarios):
     assert (Customer.objects.count(), Certificate.objects.count()) == before
 
 
-def test_the_fraud_scenario_waits_for_its_hook(scenarios):
-    # MERGE: simphone's FraudReport fills it; until then it is listed and skipped.
-    assert scenarios["fraud_blocked"].build is None
-    assert not Customer.objects.filter(user_id="scn_fraud").exists()
+def test_the_fraud_scenario_is_blocked_from_identification_until_staff_clear_it(scenarios):
+    customer = Customer.objects.get(user_id="scn_fraud")
+    report = FraudReport.objects.get(customer=customer)
+    assert report.status == FraudReport.Status.OPEN
+    assert report.source == FraudReport.Source.CALL
+    assert customer_fraud_block(customer) is not None
+    # The reported call is over, and its certificate is untouched (the report blocks new ones).
+    assert report.challenge.status == Challenge.Status.REPORTED
+    assert current("scn_fraud").status == Certificate.Status.ACTIVE
 
 
 def test_scenarios_need_the_controls(settings):
@@ -121,7 +127,7 @@ def test_plain_seed_demo_still_loads_only_the_demo_customers():
 def test_the_page_s_button_creates_them(controller_client, published_crl):
     response = controller_client.post(PAGE + "scenarios/", follow=True)
     assert "교육 시나리오를 만들었습니다." in response.content.decode()
-    assert Customer.objects.filter(user_id__startswith="scn_").count() == 6
+    assert Customer.objects.filter(user_id__startswith="scn_").count() == 7
     assert SimulatorAction.objects.get(kind="scenarios").staff_user.username == "trainer"
     assert "있음" in controller_client.get(PAGE).content.decode()
 
