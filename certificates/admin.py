@@ -499,3 +499,57 @@ class CertificateUseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 CertificateAdmin.inlines = [*CertificateAdmin.inlines, CertificateUseInline]
+
+
+# -- Renewal runs on record (certificates/renewal.py writes them) -----------------------------------
+
+from certificates.models import RenewalRun  # noqa: E402  (kept with its block: a clean merge)
+
+
+@admin.register(RenewalRun)
+class RenewalRunAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["started_at", "finished_at", "outcome", "dry_run", "renewed", "skipped_total",
+                    "expired", "failed", "source", "host_pid"]
+    list_filter = ["outcome", "dry_run", ("started_at", admin.DateFieldListFilter)]
+    ordering = ["-started_at", "-id"]
+    fieldsets = [
+        (None, {"fields": ["started_at", "finished_at", "outcome", "exit_status", "error",
+                           "source", "host", "pid"]}),
+        (_("옵션"), {"fields": ["dry_run", "window_days", "batch_size", "limit"]}),
+        (_("결과"), {"fields": ["batches", "renewed", "skipped_by_reason", "expired", "failed",
+                              "failure_table"]}),
+    ]
+    readonly_fields = ["started_at", "finished_at", "outcome", "exit_status", "error", "source",
+                       "host", "pid", "dry_run", "window_days", "batch_size", "limit", "batches",
+                       "renewed", "skipped_by_reason", "expired", "failed", "failure_table"]
+
+    class Media:
+        css = {"all": ["css/admin-overview.css"]}
+
+    @admin.display(description=_("호스트 (PID)"))
+    def host_pid(self, obj):
+        return f"{obj.host} ({obj.pid})"
+
+    @admin.display(description=_("보류(사유별)"))
+    def skipped_by_reason(self, obj):
+        from certificates.renewal import SKIP_REASONS
+
+        if not obj.skipped:
+            return "0"
+        return ", ".join(f"{SKIP_REASONS.get(reason, reason)} {n}"
+                         for reason, n in sorted(obj.skipped.items()))
+
+    @admin.display(description=_("실패한 인증서"))
+    def failure_table(self, obj):
+        failures = list(obj.failure_rows.all()[:1000])
+        if not failures:
+            return gettext("없음")
+        rows = format_html_join(
+            "", '<tr><th scope="row">{}</th><td>{}</td></tr>',
+            ((format_serial(failure.serial), failure.error) for failure in failures),
+        )
+        return format_html(
+            '<table class="ops-table"><caption>{}</caption><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            gettext("실패 %(n)d건") % {"n": obj.failed}, gettext("일련번호"), gettext("오류"), rows,
+        )
