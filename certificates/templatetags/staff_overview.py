@@ -55,14 +55,15 @@ def _certificate_figures() -> dict:
             title_id="ops-chart-status", rows=status_rows,
             title=gettext("상태별 인증서 (전체 %(total)s건)") % {"total": f"{overview.total:,}"},
         ),
-        "status_rows": [(value, label, n) for value, label, n in overview.by_status],
+        "total": f"{overview.total:,}",
+        "status_rows": [(value, label, f"{n:,}") for value, label, n in overview.by_status],
         "daily_chart": charts.column_chart(
             title_id="ops-chart-daily", labels=day_labels, series=series, label_every=5,
             title=gettext("최근 %(days)d일 일별 발급·재발급·갱신·폐기 건수")
             % {"days": selectors.OVERVIEW_DAYS},
         ),
         "daily_series": series,
-        "daily_rows": [(day, [each.values[i] for each in series])
+        "daily_rows": [(day, [f"{each.values[i]:,}" for each in series])
                        for i, day in enumerate(overview.days)],
         "weekly_chart": charts.column_chart(
             title_id="ops-chart-weekly", labels=week_labels,
@@ -70,7 +71,8 @@ def _certificate_figures() -> dict:
                                   charts.COLOURS[0])],
             title=gettext("향후 %(weeks)d주 주별 만료 예정 인증서") % {"weeks": selectors.OVERVIEW_WEEKS},
         ),
-        "weekly_rows": list(zip(overview.weeks, overview.expiring_per_week, strict=True)),
+        "weekly_rows": [(week, f"{n:,}") for week, n
+                        in zip(overview.weeks, overview.expiring_per_week, strict=True)],
         "changelist": changelist,
         "fraud_count": fraud_count,
         "fraud_url": fraud_url,
