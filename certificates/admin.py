@@ -333,11 +333,13 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         def count_row():
             sent["rows"] += 1
 
+        empty = self.get_empty_value_display()
+
         def rows():
             # The body is written after the view returned: keep the request's language.
             with translation.override(language):
                 for obj in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-                    yield [_list_cell(self, obj, name) for name in columns]
+                    yield [_list_cell(self, obj, name, empty) for name in columns]
 
         def body():
             finished = False
@@ -626,10 +628,9 @@ class RenewalRunAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 EXPORT_CHUNK_SIZE = 2000
 
 
-def _list_cell(model_admin, obj, field_name) -> str:
+def _list_cell(model_admin, obj, field_name, empty: str) -> str:
     """One cell as the changelist shows it (Django's ``items_for_result``, less the HTML), so the
     export masks exactly what the list masks: the same display functions make both."""
-    empty = model_admin.get_empty_value_display()
     try:
         field, attr, value = lookup_field(field_name, obj, model_admin)
     except ObjectDoesNotExist:
