@@ -2,6 +2,9 @@
 
 A failure a client can repeat endlessly is written once per window with a count, not once per
 request (``repeated_failure_record``), so the trail cannot be flooded.
+
+Each row written here (and by ``lifecycle``) is also one structured log line once it commits
+(``event_logged``): the kind, ids, the actor and an outcome code, never the row's free text.
 """
 
 from django.conf import settings
@@ -12,6 +15,7 @@ from accounts.models import Customer
 from accounts.throttle import Tally
 from certcenter.clock import now
 from certcenter.durations import duration_text
+from certcenter.logs import event_log
 from certificates.models import Certificate, CertificateEvent
 
 
@@ -24,10 +28,12 @@ def event_record(
     staff_user=None,
     client_ip: str | None = None,
     reason: str = "",
+    outcome: str = "",
 ) -> CertificateEvent:
+    """Write one audit row; ``outcome`` is a short code for the log line (``reason`` is not logged)."""
     if customer is None and certificate is not None:
         customer = certificate.customer
-    return CertificateEvent.objects.create(
+    event = CertificateEvent.objects.create(
         kind=kind,
         actor=actor,
         certificate=certificate,
@@ -37,19 +43,33 @@ def event_record(
         reason=reason[:255],
         created_at=now(),
     )
+    event_logged(event, outcome=outcome,
+                 serial=certificate.serial if certificate is not None else None)
+    return event
 
 
-def verification_failure_record(*, customer: Customer, reason: str,
-                                client_ip: str | None) -> CertificateEvent:
+def event_logged(event: CertificateEvent, *, outcome: str = "", serial: str | None = None,
+                 **fields) -> None:
+    """One log line for an audit row, once the transaction commits (a rolled-back row logs nothing)."""
+    line = {
+        "certificate_id": event.certificate_id, "serial": serial,
+        "customer_id": event.customer_id, "actor": event.actor,
+        "staff_user_id": event.staff_user_id, "outcome": outcome or None, **fields,
+    }
+    transaction.on_commit(lambda: event_log(f"certificate.{event.kind}", **line))
+
+
+def verification_failure_record(*, customer: Customer, reason: str, client_ip: str | None,
+                                outcome: str = "") -> CertificateEvent:
     """A failed identity check of a known customer, for staff (the customer sees a neutral message)."""
     return event_record(
         kind=CertificateEvent.Kind.VERIFICATION_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
-        customer=customer, client_ip=client_ip, reason=reason,
+        customer=customer, client_ip=client_ip, reason=reason, outcome=outcome,
     )
 
 
 def repeated_failure_record(*, key: str, reason: str, window_seconds: int,
-                            customer_id: int | None, client_ip: str | None,
+                            customer_id: int | None, client_ip: str | None, outcome: str = "",
                             ) -> CertificateEvent | None:
     """A failed identity check that a client can repeat without limit (an entry on a used-up code,
     a refused identification): one row per window, not one per request.
@@ -69,11 +89,13 @@ def repeated_failure_record(*, key: str, reason: str, window_seconds: int,
             since = timezone.localtime(repeat.earlier_start)
             reason = (f"{reason} (직전 {since:%Y-%m-%d %H:%M}부터 {duration_text(window_seconds)}간 "
                       f"{repeat.earlier}회)")
-        return CertificateEvent.objects.create(
+        event = CertificateEvent.objects.create(
             kind=CertificateEvent.Kind.VERIFICATION_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
             customer_id=customer_id, client_ip=client_ip or None, reason=reason[:255],
             created_at=now(),
         )
+        event_logged(event, outcome=outcome, repeats_before=repeat.earlier or None)
+        return event
 
 
 IDENTIFY_MISMATCH = "본인 확인 실패: 아이디·주민등록번호 불일치"
@@ -97,11 +119,14 @@ def identification_failure_record(*, user_id: str, client_ip: str | None) -> Cer
     already bounds how many there can be.) The typed ID itself is not kept.
     """
     customer_id = _customer_id(user_id)
-    return CertificateEvent.objects.create(
+    event = CertificateEvent.objects.create(
         kind=CertificateEvent.Kind.VERIFICATION_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
         customer_id=customer_id, client_ip=client_ip or None, created_at=now(),
         reason=IDENTIFY_MISMATCH if customer_id is not None else IDENTIFY_UNKNOWN_ID,
     )
+    event_logged(event, outcome="identify_mismatch" if customer_id is not None
+                 else "identify_unknown_id")
+    return event
 
 
 def identification_refusal_record(*, user_id: str, per_user: bool,
@@ -116,9 +141,11 @@ def identification_refusal_record(*, user_id: str, per_user: bool,
     customer_id = _customer_id(user_id)
     if per_user:
         key, reason = f"identify:user:{user_id.strip().lower()}", IDENTIFY_REFUSED_ID
+        outcome = "identify_throttled_user"
     else:
         key, reason, customer_id = f"identify:ip:{client_ip}", IDENTIFY_REFUSED_IP, None
+        outcome = "identify_throttled_ip"
     return repeated_failure_record(
         key=key, reason=reason, window_seconds=settings.LOOKUP_FAILURE_WINDOW,
-        customer_id=customer_id, client_ip=client_ip,
+        customer_id=customer_id, client_ip=client_ip, outcome=outcome,
     )

@@ -95,7 +95,7 @@ def _load(directory: str, passphrase: str) -> IssuingCA:
 
 def load_issuing_ca() -> IssuingCA:
     """The issuing CA's key and certificates, decrypted once per process and kept."""
-    return _load(str(ca_dir()), settings.CA_KEY_PASSPHRASE)
+    return _load(str(settings.CA_DIR), settings.CA_KEY_PASSPHRASE)
 
 
 def clear_ca_cache() -> None:

@@ -3,7 +3,8 @@
 Each transition is declared once (the states it may start from, the state it ends in, the audit
 event it writes, whether the CRL must be re-signed) and applied by one function here: the rows move
 only if they are still in a starting state (a guarded ``UPDATE``, so a concurrent change is refused,
-not overwritten), the audit trail gets its rows in the same transaction, ``pre_transition`` /
+not overwritten), the audit trail gets its rows in the same transaction (and, once it commits,
+one structured log line each: ``certcenter.logs``), ``pre_transition`` /
 ``post_transition`` are sent around the change, and what follows (a new CRL, the customer's notice)
 is queued for after the commit. The shape is django-ca's ``Certificate.revoke()`` with its signals.
 
@@ -20,6 +21,7 @@ from django.db import transaction
 from accounts.models import Customer
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
+from certcenter.logs import event_log
 from certificates import notices
 from certificates.models import Certificate, CertificateEvent
 from certificates.signals import post_transition, pre_transition
@@ -65,6 +67,9 @@ RESUME = Transition("resume", frozenset({Status.SUSPENDED}), Status.ACTIVE, Kind
                     republishes_crl=True)
 
 TRANSITIONS = (ACTIVATE, FAIL, REVOKE, RENEW, REQUIRE_REISSUE, EXPIRE, LOCK, SUSPEND, RESUME)
+# The renewal job's transitions are counted in its run's one log line (``renewal.run``), not a
+# line per certificate; every other transition logs one line per certificate.
+_LOGGED_PER_RUN = frozenset({RENEW, REQUIRE_REISSUE, EXPIRE})
 
 EVENT_COLUMNS = ("kind", "actor", "certificate_id", "customer_id", "staff_user_id", "client_ip",
                  "reason", "created_at")
@@ -108,19 +113,40 @@ def _apply(
             raise TransitionRefused(f"{transition.name}: {len(ids) - moved} of {len(ids)} "
                                     "certificates were not in a starting state")
         staff_id = staff_user.pk if staff_user is not None else None
-        if callable(events):
-            events = events()
+        events = list(events() if callable(events) else events)
         insert_many(CertificateEvent, EVENT_COLUMNS, [
             (row.kind or transition.event, actor, row.certificate_id, row.customer_id, staff_id,
              client_ip or None, row.reason[:255], moment)
             for row in events
         ])
+        if transition not in _LOGGED_PER_RUN:
+            _log_on_commit(transition, events, actor=actor, staff_id=staff_id,
+                           revocation_reason=fields.get("revocation_reason"))
         post_transition.send(sender=Transition, transition=transition, certificate_ids=ids)
         if transition.republishes_crl:
             from certificates.publication import crl_publish
 
             transaction.on_commit(crl_publish)
     return moved
+
+
+def _log_on_commit(transition: Transition, rows: list[EventRow], *, actor: str,
+                   staff_id: int | None, revocation_reason: str | None) -> None:
+    """One log line per audit row, once committed: kind, ids, serial, actor, RFC 5280 reason code.
+    Never the row's text (a staff note may name someone) nor the client's address."""
+    serials = dict(Certificate.objects.filter(pk__in=[row.certificate_id for row in rows])
+                   .values_list("pk", "serial"))
+    lines = [(f"certificate.{row.kind or transition.event}", {
+        "certificate_id": row.certificate_id, "serial": serials.get(row.certificate_id),
+        "customer_id": row.customer_id, "actor": actor, "staff_user_id": staff_id,
+        "transition": transition.name, "revocation_reason": revocation_reason or None,
+    }) for row in rows]
+
+    def write():
+        for event, fields in lines:
+            event_log(event, **fields)
+
+    transaction.on_commit(write)
 
 
 # -- Issuance ---------------------------------------------------------------------------------

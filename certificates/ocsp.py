@@ -22,8 +22,12 @@ without any invalidation; a request with a nonce is always signed afresh (the no
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -42,6 +46,8 @@ from certificates import pki
 from certificates.ca import ca_dir, load_issuing_ca
 from certificates.models import Certificate
 from certificates.pki import ocsp as pki_ocsp
+
+logger = logging.getLogger(__name__)
 
 SIGNER_FILE = "ocsp-signer.pem"
 # renew_ocsp_signer replaces the signer when less than this is left (it runs daily: two chances).
@@ -123,13 +129,14 @@ def _load(path: str, changed: int, passphrase: str) -> Signer:
 
 def load_signer() -> Signer:
     """The responder's key and certificate, loaded once per version of the file."""
-    path = signer_path()
+    # Every OCSP answer asks: one stat of a path string, no Path objects.
+    path = os.path.join(settings.CA_DIR, SIGNER_FILE)
     try:
-        changed = path.stat().st_mtime_ns
+        changed = os.stat(path).st_mtime_ns
     except FileNotFoundError:
-        raise SignerMissing(f"No OCSP signer in {path.parent}. Run `python manage.py init_ca`.")\
-            from None
-    return _load(str(path), changed, settings.CA_KEY_PASSPHRASE)
+        raise SignerMissing(f"No OCSP signer in {os.path.dirname(path)}. "
+                            "Run `python manage.py init_ca`.") from None
+    return _load(path, changed, settings.CA_KEY_PASSPHRASE)
 
 
 def _status_of(serial: int) -> tuple[str | None, datetime | None, str]:
@@ -196,3 +203,40 @@ def ocsp_respond(request_der: bytes) -> bytes:
     if cache_key is not None:
         cache.set(cache_key, der, CACHE_SECONDS)
     return der
+
+
+# A one-certificate request is ~100 bytes; anything far bigger is not one we answer.
+OCSP_REQUEST_MAX_BYTES = 8192
+OCSP_HEADERS = (
+    ("Content-Type", "application/ocsp-response"),
+    # Every answer reflects the status at this moment: a revocation must show at once.
+    ("Cache-Control", "no-cache"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+
+
+def _request_from_path(encoded: str) -> bytes:
+    # RFC 6960 A.1: base64 of the DER, URL-encoded (the server has decoded the %xx already); some
+    # clients send the URL-safe alphabet or drop the padding.
+    text = encoded.strip().replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def ocsp_answer(method: str, encoded: str | None, read: Callable[[int], bytes]) -> bytes:
+    """The body of the HTTP answer to an OCSP GET (``encoded``: the path after /ca/ocsp/) or
+    POST (``read``: the request body's reader). Always an OCSP response: malformedRequest for
+    what cannot be read, internalError (logged) for a fault of ours, never an exception."""
+    try:
+        # Read at most one byte past the limit: a huge body is refused here, not by a 400 page.
+        der = read(OCSP_REQUEST_MAX_BYTES + 1) if method == "POST" else _request_from_path(
+            encoded or "")
+        if not der or len(der) > OCSP_REQUEST_MAX_BYTES:
+            raise ValueError("empty or oversized OCSP request")
+    except (ValueError, binascii.Error):
+        return pki_ocsp.error_response(pki_ocsp.ResponseStatus.MALFORMED_REQUEST)
+    try:
+        return ocsp_respond(der)
+    except Exception:
+        # A relying party gets an OCSP answer it understands, never an HTML error page.
+        logger.exception("OCSP responder failed")
+        return pki_ocsp.error_response(pki_ocsp.ResponseStatus.INTERNAL_ERROR)

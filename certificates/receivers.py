@@ -18,8 +18,10 @@ ENDLESS = frozenset({Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED, Outc
 def record_failed_verification(sender, challenge, reason, client_ip=None, **kwargs):
     channel = "ARS" if challenge.channel == Challenge.Channel.ARS else "SMS"
     text = f"{channel} 인증 실패: {AUDIT_LABELS.get(reason, reason)}"
+    outcome = f"{channel.lower()}_{reason}"  # for the log line, e.g. sms_wrong
     if reason not in ENDLESS:
-        verification_failure_record(customer=challenge.customer, client_ip=client_ip, reason=text)
+        verification_failure_record(customer=challenge.customer, client_ip=client_ip, reason=text,
+                                    outcome=outcome)
         return
     # Per customer (or phone, for a challenge without one), channel and outcome; one row a window.
     subject = (f"customer:{challenge.customer_id}" if challenge.customer_id is not None
@@ -27,5 +29,5 @@ def record_failed_verification(sender, challenge, reason, client_ip=None, **kwar
     repeated_failure_record(
         key=f"verification:{challenge.channel}:{reason}:{subject}", reason=text,
         window_seconds=settings.SMS_SEND_WINDOW, customer_id=challenge.customer_id,
-        client_ip=client_ip,
+        client_ip=client_ip, outcome=outcome,
     )

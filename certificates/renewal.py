@@ -24,6 +24,7 @@ from accounts import crypto
 from accounts.models import RRN_PURPOSE
 from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
+from certcenter.logs import event_log
 from certificates import lifecycle, linting, pki
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
 from certificates.models import VID_PURPOSE, Certificate, RenewalFailure, RenewalRun
@@ -150,6 +151,7 @@ def certificates_renew(
         renewal_run_finish(run, report, error=exc)
         raise
     renewal_run_finish(run, report)
+    _run_logged(report, window_days=window_days, batch_size=batch_size, limit=limit)
     return report
 
 
@@ -195,6 +197,17 @@ def _renew_all(report: RenewalReport, *, run: RenewalRun, moment: datetime, wind
         renewal_run_progress(run, report)
         if progress is not None:
             progress(report)
+
+
+def _run_logged(report: RenewalReport, **options) -> None:
+    """The run's one log line (``renewal.run``): options and counts; failures by count only (their
+    error text is in the command's output)."""
+    event_log(
+        "renewal.run", outcome="ok" if report.ok else "failed", dry_run=report.dry_run,
+        **options, renewed=report.renewed, skipped=sum(report.skipped.values()),
+        **{f"skipped_{reason}": count for reason, count in sorted(report.skipped.items())},
+        expired=report.expired, failed=report.failed,
+    )
 
 
 def _customer_mismatch(due: _Due, der: bytes) -> tuple[str | None, bytes]:

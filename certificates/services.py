@@ -404,6 +404,7 @@ def _pin_failed(sealed_key: SealedKey, *, certificate: Certificate,
         event_record(
             kind=CertificateEvent.Kind.PIN_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
             certificate=certificate, client_ip=client_ip, reason=f"연속 {failures}회",
+            outcome=f"pin_wrong_{failures}_of_{limit}",
         )
         moment = now()
         if failures < limit:

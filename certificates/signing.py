@@ -257,7 +257,7 @@ def _refusal_record(refusal: SignatureRefused, *, customer: Customer, purpose: s
     event_record(
         kind=CertificateEvent.Kind.SIGNATURE_REFUSED, actor=CertificateEvent.Actor.CUSTOMER,
         certificate=refusal.certificate, customer=customer, client_ip=client_ip,
-        reason=f"{label} [{refusal.code}] {refusal.message}",
+        reason=f"{label} [{refusal.code}] {refusal.message}", outcome=refusal.code,
     )
     # A use row needs a certificate: one is written when the signature names a certificate this
     # CA issued (on that certificate, with the customer who tried), not for a signature naming none.

@@ -339,7 +339,8 @@ def _verify(
     if result.ok:
         signals.challenge_verified.send(sender=Challenge, challenge=challenge, client_ip=client_ip)
     else:
-        logger.info(
+        # The audit trail's receiver writes the event line (certcenter.logs); this is detail.
+        logger.debug(
             "verification failed",
             extra={"challenge": str(challenge.pk), "channel": channel, "reason": result.reason},
         )

@@ -86,12 +86,14 @@ def cloud_code_request(*, name: str, birth_date: date, phone: str, flow_id: str,
     # requests never exceed it.
     if not connect_throttle().fail(client_ip):
         repeated_failure_record(key=f"cloud-connect-refused:ip:{client_ip}", reason=REFUSED_IP,
-                                window_seconds=window, customer_id=None, client_ip=client_ip)
+                                window_seconds=window, customer_id=None, client_ip=client_ip,
+                                outcome="cloud_throttled_ip")
         raise ConnectThrottled
     customer = cloud_customer_match(name=name, birth_date=birth_date, phone=phone)
     if customer is None:
         repeated_failure_record(key=f"cloud-connect:ip:{client_ip}", reason=MISMATCH,
-                                window_seconds=window, customer_id=None, client_ip=client_ip)
+                                window_seconds=window, customer_id=None, client_ip=client_ip,
+                                outcome="cloud_mismatch")
         return CodeRequest()
     try:
         challenge = verification.sms_send(phone=customer.phone, purpose=CLOUD_SMS_PURPOSE,
@@ -101,6 +103,7 @@ def cloud_code_request(*, name: str, birth_date: date, phone: str, flow_id: str,
             key=f"cloud-connect-not-sent:{refused.reason}:customer:{customer.pk}",
             reason=f"{NOT_SENT} ({refused.reason})", window_seconds=window,
             customer_id=customer.pk, client_ip=client_ip,
+            outcome=f"cloud_not_sent_{refused.reason}",
         )
         return CodeRequest()
     return CodeRequest(challenge_id=str(challenge.pk), customer_id=customer.pk)

@@ -232,7 +232,7 @@ class SmsIdentityForm(forms.Form):
                 key=f"sms-identity-refused:customer:{customer.pk}",
                 reason="추가 본인 확인 제한: 실패 횟수 초과",
                 window_seconds=settings.LOOKUP_FAILURE_WINDOW, customer_id=customer.pk,
-                client_ip=client_ip(self.request),
+                client_ip=client_ip(self.request), outcome="details_throttled",
             )
             raise ValidationError(
                 self.error_messages["throttled"], code="throttled",
@@ -242,7 +242,7 @@ class SmsIdentityForm(forms.Form):
             repeated_failure_record(
                 key=f"sms-identity:customer:{customer.pk}", reason="추가 본인 확인 정보 불일치",
                 window_seconds=settings.LOOKUP_FAILURE_WINDOW, customer_id=customer.pk,
-                client_ip=client_ip(self.request),
+                client_ip=client_ip(self.request), outcome="details_mismatch",
             )
             raise ValidationError(self.error_messages["mismatch"], code="mismatch") from None
         return cleaned

@@ -341,7 +341,8 @@ class PinView(StepView):
         if refusals < SAME_PIN_MAX_REFUSALS:
             return False
         verification_failure_record(customer=self.customer, client_ip=client_ip(self.request),
-                                    reason="재발급 비밀번호: 이전 비밀번호와 같은 비밀번호 반복")
+                                    reason="재발급 비밀번호: 이전 비밀번호와 같은 비밀번호 반복",
+                                    outcome="reissue_same_pin_repeated")
         flow_clear(self.request)
         messages.error(self.request, _("이전 인증서와 같은 비밀번호를 여러 번 입력하여 발급 절차를 "
                                        "종료했습니다. 처음부터 다시 진행해 주세요."))

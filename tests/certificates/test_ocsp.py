@@ -198,7 +198,7 @@ def test_an_unexpected_failure_is_internal_error_not_a_500(client, certificate, 
     def broken(der):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("certificates.views.ocsp_respond", broken)
+    monkeypatch.setattr("certificates.ocsp.ocsp_respond", broken)
     assert ask(client, certificate).response_status is ocsp.OCSPResponseStatus.INTERNAL_ERROR
 
 
