@@ -13,13 +13,6 @@ from certificates.models import CertificateEvent
 
 register = template.Library()
 
-DAILY_LABELS = {
-    CertificateEvent.Kind.ISSUED: "발급",
-    CertificateEvent.Kind.REISSUED: "재발급",
-    CertificateEvent.Kind.RENEWED: "갱신",
-    CertificateEvent.Kind.REVOKED: "폐기",
-}
-
 
 @register.inclusion_tag("admin/certificates/overview.html", takes_context=True)
 def staff_overview(context):
@@ -39,7 +32,8 @@ def staff_overview(context):
 def _certificate_figures() -> dict:
     overview = selectors.certificate_overview()
     status_rows = [(label, n) for _value, label, n in overview.by_status]
-    series = [charts.Series(DAILY_LABELS[kind], overview.per_day[kind], charts.COLOURS[i])
+    series = [charts.Series(str(CertificateEvent.Kind(kind).label), overview.per_day[kind],
+                            charts.COLOURS[i])
               for i, kind in enumerate(selectors.DAILY_KINDS)]
     day_labels = [f"{day:%m/%d}" for day in overview.days]
     week_labels = [f"{first:%m/%d}" for first, _last in overview.weeks]
