@@ -8,6 +8,9 @@ holds one batch at a time, whatever the number of certificates.
 """
 
 import base64
+import os
+import re
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +27,7 @@ from certcenter.db import insert_many
 from certcenter.logs import event_log
 from certificates import lifecycle, linting, pki
 from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
-from certificates.models import VID_PURPOSE, Certificate
+from certificates.models import VID_PURPOSE, Certificate, RenewalFailure, RenewalRun
 
 # Past this many failures something is wrong with the run itself (a key, the database): stop and
 # let the exit status call a person, rather than retrying the whole table.
@@ -47,6 +50,10 @@ class RenewalReport:
     failed: int = 0
     dry_run: bool = False
     failures: list[str] = field(default_factory=list)  # serials, capped
+    # Every failure as (certificate pk, serial, error) until the run record has it (see
+    # renewal_run_progress): the run record keeps them all, the summary only the first 20.
+    unrecorded: list[tuple[int, str, str]] = field(default_factory=list, repr=False)
+    batches: int = 0
 
     @property
     def ok(self) -> bool:
@@ -123,15 +130,39 @@ def certificates_renew(
     limit: int | None = None,
     dry_run: bool = False,
     progress: Callable[[RenewalReport], None] | None = None,
+    source: str = "shell",
 ) -> RenewalReport:
-    """Renew every active certificate expiring within the window; see the module docstring."""
+    """Renew every active certificate expiring within the window; see the module docstring.
+
+    Every run is on record (``RenewalRun``): written before the first batch, brought up to date
+    after each, closed with the outcome. ``source`` says who ran it ("command", "simulator",
+    "shell"). An exception that ends the run is recorded and raised again; a process that dies
+    leaves the record unfinished.
+    """
     moment = now or clock_now()
     window_days = settings.RENEWAL_WINDOW_DAYS if window_days is None else window_days
     report = RenewalReport(dry_run=dry_run)
+    run = renewal_run_start(source=source, dry_run=dry_run, window_days=window_days,
+                            batch_size=batch_size, limit=limit)
+    try:
+        _renew_all(report, run=run, moment=moment, window_days=window_days,
+                   batch_size=batch_size, limit=limit, dry_run=dry_run, progress=progress)
+    except Exception as exc:
+        renewal_run_finish(run, report, error=exc)
+        raise
+    renewal_run_finish(run, report)
+    _run_logged(report, window_days=window_days, batch_size=batch_size, limit=limit)
+    return report
+
+
+def _renew_all(report: RenewalReport, *, run: RenewalRun, moment: datetime, window_days: int,
+               batch_size: int, limit: int | None, dry_run: bool,
+               progress: Callable[[RenewalReport], None] | None) -> None:
     if dry_run:
         report.expired = Certificate.objects.past_expiry(now=moment).count()
     else:
         report.expired = certificates_expire(now=moment)
+    renewal_run_progress(run, report)
     ca = load_issuing_ca()
     # Renewal issues under today's profile (policy, CRL and AIA URLs), like any issuance.
     profile = pki.EndEntityProfile(
@@ -162,10 +193,10 @@ def certificates_renew(
             after_pk = batch[-1].pk
             _renew_batch(batch, ca=ca, profile=profile, moment=moment, validity=validity,
                          report=report, failed_pks=failed_pks, dry_run=dry_run)
+        report.batches += 1
+        renewal_run_progress(run, report)
         if progress is not None:
             progress(report)
-    _run_logged(report, window_days=window_days, batch_size=batch_size, limit=limit)
-    return report
 
 
 def _run_logged(report: RenewalReport, **options) -> None:
@@ -262,6 +293,7 @@ def _failed(report: RenewalReport, failed_pks: list[int], due: _Due, why: str) -
     failed_pks.append(due.pk)
     if len(report.failures) < 20:
         report.failures.append(f"{due.serial}: {why}")
+    report.unrecorded.append((due.pk, due.serial, why))
 
 
 def _write_batch(*, renewed_old: list[_Due], new_rows: list[tuple],
@@ -304,3 +336,66 @@ def _renewed_text(not_after: datetime) -> str:
 def _reissue_required_text() -> str:
     return (f"[{settings.BANK_NAME}] 고객 정보가 변경되어 금융인증서를 자동 갱신하지 못했습니다. "
             "인증센터에서 재발급해 주세요.")
+
+
+# -- The run on record -----------------------------------------------------------------------------
+
+# What an error message may carry that is personal: a run of digits (a resident number, a phone)
+# or Hangul (a name, a subject). Serials are kept in their own column, so an error needs neither.
+_PERSONAL = re.compile(r"[0-9][0-9-]{3,}|[\uac00-\ud7a3]+")
+
+
+def error_text(exc: BaseException | str) -> str:
+    """An error as the run record keeps it: type and message, personal-looking parts masked."""
+    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return _PERSONAL.sub("***", text)[:500]
+
+
+def renewal_run_start(*, source: str, dry_run: bool, window_days: int, batch_size: int,
+                      limit: int | None) -> RenewalRun:
+    """The run's record, committed at once (outside a caller's transaction it is its own), so a
+    run that dies still shows, unfinished."""
+    with transaction.atomic():
+        return RenewalRun.objects.create(
+            started_at=clock_now(), host=socket.gethostname()[:255], pid=os.getpid(),
+            source=source[:20], dry_run=dry_run, window_days=window_days, batch_size=batch_size,
+            limit=limit,
+        )
+
+
+def _counts(report: RenewalReport) -> dict:
+    return {
+        "batches": report.batches, "renewed": report.renewed, "expired": report.expired,
+        "failed": report.failed, "skipped": dict(report.skipped),
+        "skipped_total": sum(report.skipped.values()),
+    }
+
+
+def renewal_run_progress(run: RenewalRun, report: RenewalReport) -> None:
+    """After a batch committed: the counts so far and the batch's failures."""
+    with transaction.atomic():
+        if report.unrecorded:
+            RenewalFailure.objects.bulk_create(
+                RenewalFailure(run=run, certificate_id=pk, serial=serial, error=error_text(why))
+                for pk, serial, why in report.unrecorded
+            )
+            report.unrecorded.clear()
+        RenewalRun.objects.filter(pk=run.pk).update(**_counts(report))
+
+
+def renewal_run_finish(run: RenewalRun, report: RenewalReport,
+                       error: BaseException | None = None) -> None:
+    """Close the record: the outcome and the exit status the command gives (0 only if all went)."""
+    if error is not None:
+        # The batch that raised was rolled back: the record keeps the counts of the batches
+        # that were committed (written after each), not the rolled-back batch's.
+        outcome, extra = RenewalRun.Outcome.ABORTED, {"error": error_text(error)}
+        report.unrecorded.clear()
+    else:
+        outcome = RenewalRun.Outcome.SUCCEEDED if report.ok else RenewalRun.Outcome.FAILED
+        extra = {}
+        renewal_run_progress(run, report)
+    RenewalRun.objects.filter(pk=run.pk).update(
+        finished_at=clock_now(), outcome=outcome, exit_status=0 if outcome == "succeeded" else 1,
+        **extra,
+    )

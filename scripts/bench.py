@@ -13,10 +13,11 @@ the local server) with a throw-away CA, so nothing touches the developer's data.
     python scripts/bench.py ocsp            # OCSP answers through the view against raw signing
     python scripts/bench.py crl             # a 100,000-entry CRL: crl_publish against raw cryptography
     python scripts/bench.py clock           # the simulator clock: a read, and a page, moved or not
+    python scripts/bench.py overview        # admin index with 1,000,000 certificates; CSV export memory
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
 
 Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins,
-identify (SQLite and PostgreSQL), signing, ocsp, crl, clock.
+identify (SQLite and PostgreSQL), signing, ocsp, crl, clock, overview (PostgreSQL).
 """
 
 import json
@@ -31,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify", "signing",
-            "ocsp", "crl", "clock")
+            "ocsp", "crl", "clock", "overview")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -249,6 +250,34 @@ def section_clock(results: Results, workdir: Path) -> None:
     results.line("clock_now_overhead_us", data["moved_us"] - data["real_us"], 1.5, fmt="{:.2f}")
     # A page with the clock moved (its notice reads the clock) against the controls off.
     results.line("clock_page_moved_over_off", data["page_moved_ms"] / data["page_off_ms"], 1.15)
+
+
+def section_overview(results: Results, workdir: Path) -> None:
+    """The admin index's overview over 1,000,000 certificates (and ~1.3 million audit events) on
+    PostgreSQL; the CSV export's peak memory for 10,000 and 1,000,000 rows, each in a fresh
+    process (peak RSS only grows, so one process per size)."""
+    figures = {}
+    for rows in (10_000, 1_000_000):
+        name = f"certcenter_bench_overview_{rows}"
+        env = worker_env(workdir, postgres_database(name))
+        try:
+            run_worker("overview-seed", env, str(rows))
+            if rows == 1_000_000:
+                figures["index"] = run_worker("overview-index", env)
+            figures[rows] = run_worker("export", env)
+        finally:
+            drop_postgres_database(name)
+        if figures[rows]["rows"] != rows:
+            raise SystemExit(f"export wrote {figures[rows]['rows']} of {rows} rows")
+    index = figures["index"]
+    results.line("admin_index_rows", index["certificates"], 1_000_000, at_most=False, fmt="{:.0f}")
+    results.line("admin_index_1m_pg_ms", index["median_ms"], 300, fmt="{:.1f}")
+    small, large = figures[10_000], figures[1_000_000]
+    results.line("export_peak_rss_mb_10k", small["peak_rss_mb"], 1024, fmt="{:.1f}")
+    results.line("export_peak_rss_mb_1m", large["peak_rss_mb"], 1024, fmt="{:.1f}")
+    results.line("export_peak_rss_1m_over_10k", large["peak_rss_mb"] / small["peak_rss_mb"], 1.2)
+    results.line("export_1m_rows_per_s", large["rows"] / large["seconds"], 1000, at_most=False,
+                 fmt="{:.0f}")
 
 
 def main(argv: list[str]) -> int:
@@ -998,6 +1027,147 @@ def worker_clock(reads: str = "200000", pages: str = "400") -> None:
           "page_off_ms": statistics.median(page_times[False])})
 
 
+def bench_staff_client():
+    """A test client signed in as a superuser with a TOTP-verified session (DEBUG is off)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from certcenter.services import staff_totp_enrol
+
+    users = get_user_model().objects
+    user = (users.filter(username="bench-staff").first()
+            or users.create_superuser("bench-staff", "bench@example.com", "x"))
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = staff_totp_enrol(user=user).persistent_id
+    session.save()
+    return client
+
+
+def worker_overview_seed(count: str) -> None:
+    """``count`` certificates with SQL (fake signatures): ten per customer, the newest current
+    (mostly active; some locked, suspended, reissue required) and expiring over the next year,
+    the older ones renewed, revoked or expired; one audit event per issuance or renewal and one
+    per revocation, at the times they happened. Then VACUUM ANALYZE, as autovacuum would."""
+    from django.db import connection
+
+    from certificates.models import Certificate
+
+    rows = int(count)
+    customers = rows // 10
+    seed_due(1)  # one real certificate whose DER every fake row reuses
+    der = bytes(Certificate.objects.values_list("der", flat=True).get())
+    Certificate.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
+                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
+                created_at, updated_at)
+            SELECT 'o' || i, '고객' || i, 'v1:bench:' || i, md5(i::text) || md5(i::text || 'o'),
+                   DATE '1990-01-01', '+8210' || (40000000 + i), '', 'personal', true, now(), now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [customers],
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
+                vid_random_encrypted, pin_failures, created_at)
+            SELECT id, 'rsa-2048', '\\x00'::bytea, 'v1:bench:o', 0, now()
+            FROM accounts_customer WHERE user_id LIKE 'o%%'
+            """,
+            [],
+        )
+        # g = 1 is the customer's current certificate, created within the last year; g = 2..10
+        # are the ones before it, a year apart each.
+        cursor.execute(
+            """
+            INSERT INTO certificates_certificate (customer_id, sealed_key_id, serial, subject,
+                key_type, not_before, not_after, status, revocation_reason, revoked_at, der,
+                issued_name, issued_phone, created_at)
+            SELECT k.customer_id, k.id, md5(g.n::text || '-' || k.id::text),
+                   'C=KR,O=CertCenter Sim,OU=personal4IB,OU=004,CN=고객()' || k.id,
+                   CASE WHEN k.id %% 7 = 0 THEN 'ec-p256' ELSE 'rsa-2048' END,
+                   t.made, t.made + interval '365 days',
+                   CASE WHEN g.n > 1 THEN (CASE g.n %% 3 WHEN 0 THEN 'revoked' WHEN 1 THEN 'renewed'
+                                                ELSE 'expired' END)
+                        WHEN k.id %% 200 = 0 THEN 'locked' WHEN k.id %% 300 = 1 THEN 'suspended'
+                        WHEN k.id %% 500 = 2 THEN 'reissue_required' ELSE 'active' END,
+                   CASE WHEN g.n > 1 AND g.n %% 3 = 0 THEN 'key_compromise'
+                        WHEN g.n = 1 AND k.id %% 300 = 1 THEN 'certificate_hold' ELSE '' END,
+                   CASE WHEN g.n > 1 AND g.n %% 3 = 0 THEN t.made + interval '100 days' END,
+                   %s, '고객', '+821040000000', t.made
+            FROM certificates_sealedkey k CROSS JOIN generate_series(1, 10) AS g(n)
+            CROSS JOIN LATERAL (SELECT now() - ((g.n - 1) * 365 + k.id %% 365) * interval '1 day'
+                                       - (k.id %% 86400) * interval '1 second' AS made) t
+            WHERE k.vid_random_encrypted = 'v1:bench:o'
+            """,
+            [der],
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_certificateevent (kind, actor, certificate_id, customer_id,
+                client_ip, reason, created_at)
+            SELECT CASE WHEN id %% 4 = 0 THEN 'renewed' WHEN id %% 9 = 0 THEN 'reissued'
+                        ELSE 'issued' END,
+                   'system', id, customer_id, NULL::inet, '', created_at
+            FROM certificates_certificate
+            UNION ALL
+            SELECT 'revoked', 'staff', id, customer_id, NULL::inet, '', revoked_at
+            FROM certificates_certificate WHERE revoked_at IS NOT NULL
+            """,
+            [],
+        )
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("SELECT count(*) FROM certificates_certificate")
+        total = cursor.fetchone()[0]
+    emit({"certificates": total})
+
+
+def worker_overview_index(samples: str = "7") -> None:
+    """The admin index (overview included) as staff open it: median of the samples after one
+    warm-up."""
+    from django.urls import reverse
+
+    from certificates.models import Certificate
+
+    client = bench_staff_client()
+    url = reverse("admin:index")
+    timings = []
+    for _ in range(int(samples) + 1):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200 and "운영 현황" in response.content.decode()
+    emit({"median_ms": statistics.median(timings[1:]) * 1000,
+          "certificates": Certificate.objects.count()})
+
+
+def worker_export() -> None:
+    """The whole certificate list exported as CSV through the admin view, read to the end; the
+    process's peak RSS (what the streamed export must keep constant)."""
+    import resource
+
+    from django.urls import reverse
+
+    client = bench_staff_client()
+    started = time.perf_counter()
+    response = client.get(reverse("admin:certificates_certificate_export"))
+    assert response.status_code == 200 and response.streaming
+    size = lines = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        lines += chunk.count(b"\r\n")
+    response.close()
+    emit({
+        "rows": lines - 1, "bytes": size, "seconds": time.perf_counter() - started,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+
+
 # Workers that need Django's settings and apps but no database, CA or migrations.
 WORKERS_WITHOUT_DATABASE = {"pins"}
 
@@ -1015,6 +1185,9 @@ WORKERS = {
     "ocsp": worker_ocsp,
     "crl": worker_crl,
     "clock": worker_clock,
+    "overview-seed": worker_overview_seed,
+    "overview-index": worker_overview_index,
+    "export": worker_export,
 }
 
 if __name__ == "__main__":

@@ -16,9 +16,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.phone import normalize_phone
+from certificates.exports import export_record_start
 from certificates.lifecycle import certificate_revoke
-from certificates.models import CertificateEvent
+from certificates.models import CertificateEvent, RenewalFailure, RenewalRun
 from certificates.publication import crl_publish
+from certificates.renewal import certificates_renew, error_text
 from verification.services import ars_call_start, fraud_report_call, sms_send, sms_verify
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +66,13 @@ def records(customer, customer_factory, certificate_factory, django_capture_on_c
         ars_call_start(phone="010-5555-6666", purpose="issue.ars")
     fraud_report_call(phone=normalize_phone("010-5555-6666"))
     crl_publish()
+    # A renewal run with a failure, and a CSV export whose search term was the customer's name.
+    certificates_renew(dry_run=True)
+    run = RenewalRun.objects.get()
+    RenewalFailure.objects.create(run=run, certificate=certificate, serial=certificate.serial,
+                                  error=error_text(ValueError(f"bad {customer.name} {customer.phone}")))
+    export_record_start(staff_user=User.objects.create_user("exporter", is_staff=True),
+                        client_ip="10.0.0.1", filters={"q": customer.name})
     models = {model for model, _admin in our_admins()}
     for model in models:
         assert model._default_manager.exists(), model

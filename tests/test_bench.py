@@ -30,3 +30,25 @@ def test_bench_workers_run_through_the_real_views(bench, tmp_path, worker, args,
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     data = bench.run_worker(worker, env, *args)
     assert keys <= set(data)
+
+
+def test_overview_and_export_workers_run_on_postgresql(bench, tmp_path):
+    """The overview section seeds with PostgreSQL's generate_series: a small run of its workers
+    (skipped where no PostgreSQL answers)."""
+    import os
+
+    name = f"certcenter_bench_smoke_overview_{os.getpid()}"
+    try:
+        url = bench.postgres_database(name)
+    except Exception as exc:  # psycopg.OperationalError, or psycopg missing
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    try:
+        env = bench.worker_env(tmp_path, url)
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        assert bench.run_worker("overview-seed", env, "200") == {"certificates": 200}
+        index = bench.run_worker("overview-index", env, "1")
+        assert index["certificates"] == 200 and index["median_ms"] > 0
+        export = bench.run_worker("export", env)
+        assert export["rows"] == 200 and export["peak_rss_mb"] > 0
+    finally:
+        bench.drop_postgres_database(name)

@@ -17,11 +17,18 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certificates import lifecycle
-from certificates.models import Certificate, CertificateEvent
+from certificates.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateExport,
+    RenewalFailure,
+    RenewalRun,
+)
 from certificates.publication import crl_publish
 from certificates.services import certificate_issue
 from tests.conftest import PIN
@@ -51,6 +58,10 @@ ADMIN_PAGES = [
     ("daily failure detail", "admin:verification_dailyfailurecount_change", "daily_failure"),
     ("staff user list", "admin:auth_user_changelist", None),
     ("TOTP device list", "admin:otp_totp_totpdevice_changelist", None),
+    ("renewal run list", "admin:certificates_renewalrun_changelist", None),
+    ("renewal run detail", "admin:certificates_renewalrun_change", "renewal_run"),
+    ("export list", "admin:certificates_certificateexport_changelist", None),
+    ("export detail", "admin:certificates_certificateexport_change", "export"),
 ]
 # Extra pages given by path (a query string), checked like the others.
 ADMIN_PATHS = [
@@ -74,6 +85,8 @@ class StaffData:
     challenge: Challenge
     message: HandsetMessage
     daily_failure: DailyFailureCount
+    renewal_run: RenewalRun
+    export: CertificateExport
 
 
 @pytest.fixture
@@ -89,12 +102,25 @@ def staff_data(live_customer, customer_factory, e2e_settings):
     challenge = verification.sms_send(customer=live_customer, phone=live_customer.phone,
                                       purpose="issue", flow_id="a11y-1")
     verification.sms_verify(challenge_id=challenge.pk, code="000000")
+    # A failed renewal run (the index warns about it; its page lists the failure) and an export.
+    run = RenewalRun.objects.create(
+        started_at=timezone.now(), finished_at=timezone.now(), outcome="failed", exit_status=1,
+        host="cron1", pid=4242, source="command", window_days=30, batch_size=500, renewed=3,
+        failed=1, skipped={"name_changed": 1}, skipped_total=1,
+    )
+    RenewalFailure.objects.create(run=run, certificate=certificate, serial=certificate.serial,
+                                  error="ValueError: error parsing asn1 value")
+    export = CertificateExport.objects.create(
+        staff_user=get_user_model().objects.create_user("exporter", is_staff=True),
+        filters={"status__exact": "active"}, started_at=timezone.now(), row_count=1,
+    )
     return StaffData(
         customer=live_customer, certificate=certificate, suspended=suspended,
         event=CertificateEvent.objects.filter(certificate=certificate).first(),
         crl=crl_publish(), challenge=Challenge.objects.get(pk=challenge.pk),
         message=HandsetMessage.objects.first(),
         daily_failure=DailyFailureCount.objects.first(),
+        renewal_run=run, export=export,
     )
 
 

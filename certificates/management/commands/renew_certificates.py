@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "mismatches 'reissue required' and tell the customer by SMS; mark expired ones. "
         "Idempotent and safe to run in parallel on PostgreSQL. Schedule it daily from cron, e.g. "
         "'15 3 * * * cd /srv/certcenter && .venv/bin/python manage.py renew_certificates'. "
-        "Exits non-zero if any certificate failed."
+        "Exits non-zero if any certificate failed. Each run is on record in admin (갱신 실행 기록)."
     )
 
     def add_arguments(self, parser):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
         report = certificates_renew(
             window_days=window_days, batch_size=batch_size, limit=limit, dry_run=dry_run,
-            progress=progress,
+            progress=progress, source="command",
         )
         if interactive:
             self.stderr.write("")
