@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from certcenter.clock import now
 from certificates.models import Certificate, CertificateEvent, CertificateUse, RenewalRun
+from verification.selectors import fraud_reports_open
 
 
 def certificate_current(*, customer_id: int) -> Certificate | None:
@@ -159,12 +160,6 @@ def renewal_run_warnings(*, moment: datetime | None = None) -> list[str]:
     return warnings
 
 
-def fraud_reports_open_count() -> int | None:
-    """How many fraud reports (본인이 요청하지 않음, issue 10) wait for staff, or None where that
-    feature is not installed: the overview asks ``verification.selectors.fraud_reports_open()``
-    (a queryset) and leaves the figure out when it does not exist."""
-    try:
-        from verification.selectors import fraud_reports_open
-    except ImportError:
-        return None
+def fraud_reports_open_count() -> int:
+    """How many fraud reports (본인이 요청하지 않음) wait for staff to clear them."""
     return fraud_reports_open().count()

@@ -144,7 +144,7 @@ def renewal_run(*, user=None, dry_run: bool = False) -> RenewalReport:
     """Run the nightly renewal job now, on the simulator's clock: ``certificates_renew``, exactly
     what ``manage.py renew_certificates`` runs (default window and batch size)."""
     _require_controls()
-    report = certificates_renew(dry_run=dry_run)
+    report = certificates_renew(dry_run=dry_run, source="simulator")
     action_log(kind=SimulatorAction.Kind.RENEWAL, detail=report.summary(), user=user)
     return report
 

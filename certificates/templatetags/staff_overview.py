@@ -5,7 +5,7 @@ may view what it counts (certificates, renewal runs).
 """
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from certificates import charts, selectors
@@ -39,10 +39,7 @@ def _certificate_figures() -> dict:
     week_labels = [f"{first:%m/%d}" for first, _last in overview.weeks]
     changelist = reverse("admin:certificates_certificate_changelist")
     fraud_count = selectors.fraud_reports_open_count()
-    try:
-        fraud_url = reverse("admin:verification_fraudreport_changelist")
-    except NoReverseMatch:
-        fraud_url = None
+    fraud_url = reverse("admin:verification_fraudreport_changelist") + "?status__exact=open"
     return {
         "overview": overview,
         "status_chart": charts.bar_chart(

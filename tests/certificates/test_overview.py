@@ -3,8 +3,6 @@ shown to the staff who may see what they count."""
 
 import html
 import re
-import sys
-import types
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,10 +19,13 @@ from certificates.lifecycle import certificate_revoke, certificate_suspend, cert
 from certificates.models import CertificateEvent
 from certificates.renewal import certificates_renew
 from certificates.selectors import certificate_overview
+from verification.models import FraudReport
+from verification.services import ars_call_start, fraud_report_call
 
 pytestmark = pytest.mark.django_db
 
 INDEX = reverse("admin:index")
+FRAUD_LIST = reverse("admin:verification_fraudreport_changelist")
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -159,20 +160,21 @@ def test_the_index_costs_the_same_queries_for_any_number_of_certificates(
     assert len(more) == len(few)
 
 
-def test_open_fraud_reports_are_left_out_until_that_feature_exists(admin_client, monkeypatch):
-    import verification.selectors
+def test_open_fraud_reports_are_counted_and_linked(admin_client, customer_factory):
+    def shown():
+        match = re.search(r"<dt>미처리 부정 사용 신고</dt><dd><a href=\"([^\"]+)\">(\d+)</a></dd>",
+                          page(admin_client.get(INDEX)))
+        return html.unescape(match.group(1)), int(match.group(2))
 
-    monkeypatch.delattr(verification.selectors, "fraud_reports_open", raising=False)
-    assert re.search(r"<dt>미처리 부정 사용 신고</dt><dd>집계 없음</dd>",
-                     page(admin_client.get(INDEX)))
-
-    class Reports:
-        def count(self):
-            return 3
-
-    monkeypatch.setattr(verification.selectors, "fraud_reports_open", Reports, raising=False)
-    assert re.search(r"<dt>미처리 부정 사용 신고</dt><dd>(<a [^>]+>)?3(</a>)?</dd>",
-                     page(admin_client.get(INDEX)))
+    assert shown() == (FRAUD_LIST + "?status__exact=open", 0)
+    for _ in range(2):
+        customer = customer_factory()
+        call = ars_call_start(phone=customer.phone, purpose="issuance.ars", customer=customer)
+        fraud_report_call(phone=customer.phone, challenge_id=call.pk)
+    assert shown()[1] == 2
+    FraudReport.objects.filter(pk=FraudReport.objects.first().pk).update(
+        status=FraudReport.Status.CLEARED)
+    assert shown()[1] == 1
 
 
 def staff_client(username, group_name=None):
@@ -212,12 +214,3 @@ def test_a_column_chart_stacks_its_series_and_escapes_its_text():
     assert svg.count("<rect") == 3  # a zero draws nothing
     heights = [float(h) for h in re.findall(r'<rect [^>]*height="([0-9.]+)"', svg)]
     assert heights[0] + heights[1] == pytest.approx(heights[2])  # 1 + 1 stacked = 2
-
-
-def test_module_without_fraud_reports_is_tolerated(monkeypatch):
-    # A verification.selectors without the function (the state before issue 10 is merged).
-    fake = types.ModuleType("verification.selectors")
-    monkeypatch.setitem(sys.modules, "verification.selectors", fake)
-    from certificates.selectors import fraud_reports_open_count
-
-    assert fraud_reports_open_count() is None

@@ -34,7 +34,7 @@ from certificates.services import certificate_issue
 from tests.conftest import PIN
 from tests.e2e.conftest import DEFAULT_TIMEOUT_MS
 from verification import services as verification
-from verification.models import Challenge, DailyFailureCount, HandsetMessage
+from verification.models import Challenge, DailyFailureCount, FraudReport, HandsetMessage
 
 # (label, URL name, the staff_data attribute whose pk the URL takes, or None)
 ADMIN_PAGES = [
@@ -62,6 +62,9 @@ ADMIN_PAGES = [
     ("renewal run detail", "admin:certificates_renewalrun_change", "renewal_run"),
     ("export list", "admin:certificates_certificateexport_changelist", None),
     ("export detail", "admin:certificates_certificateexport_change", "export"),
+    ("fraud report list", "admin:verification_fraudreport_changelist", None),
+    ("fraud report detail", "admin:verification_fraudreport_change", "fraud_report"),
+    ("simulator controls", "admin:simulator_simulatoraction_changelist", None),
 ]
 # Extra pages given by path (a query string), checked like the others.
 ADMIN_PATHS = [
@@ -87,6 +90,7 @@ class StaffData:
     daily_failure: DailyFailureCount
     renewal_run: RenewalRun
     export: CertificateExport
+    fraud_report: FraudReport
 
 
 @pytest.fixture
@@ -94,6 +98,7 @@ def staff_data(live_customer, customer_factory, e2e_settings):
     """One of everything the admin lists: certificates (one suspended), their audit rows, a CRL, an
     SMS challenge with a wrong entry (a daily failure count), a handset message."""
     e2e_settings.PIN_SCRYPT_N = 2**10
+    e2e_settings.SIMULATOR_CONTROLS_ENABLED = True  # the 시뮬레이터 제어 page
     certificate = certificate_issue(customer=live_customer, pin=PIN, flow_id="a11y-1")
     other = customer_factory()
     suspended = certificate_issue(customer=other, pin=PIN, flow_id="a11y-2")
@@ -114,13 +119,18 @@ def staff_data(live_customer, customer_factory, e2e_settings):
         staff_user=get_user_model().objects.create_user("exporter", is_staff=True),
         filters={"status__exact": "active"}, started_at=timezone.now(), row_count=1,
     )
+    # A 본인이 요청하지 않음 report on a third customer's call.
+    reporter = customer_factory()
+    call = verification.ars_call_start(phone=reporter.phone, purpose="issuance.ars",
+                                       customer=reporter)
+    fraud_report, _ = verification.fraud_report_call(phone=reporter.phone, challenge_id=call.pk)
     return StaffData(
         customer=live_customer, certificate=certificate, suspended=suspended,
         event=CertificateEvent.objects.filter(certificate=certificate).first(),
         crl=crl_publish(), challenge=Challenge.objects.get(pk=challenge.pk),
         message=HandsetMessage.objects.first(),
         daily_failure=DailyFailureCount.objects.first(),
-        renewal_run=run, export=export,
+        renewal_run=run, export=export, fraud_report=fraud_report,
     )
 
 

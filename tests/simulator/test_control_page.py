@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from certcenter import clock
 from certcenter.models import SimulatorClock
-from certificates.models import Certificate, RevocationList
+from certificates.models import Certificate, RenewalRun, RevocationList
 from simulator.models import SimulatorAction
 from verification.backends import locmem
 from verification.models import ChannelFault
@@ -196,6 +196,9 @@ def test_renewal_from_the_page_runs_the_job_and_shows_its_summary(
         f"{timezone.localtime(renewed.not_after):%Y.%m.%d}"
     ]
     assert SimulatorAction.objects.filter(kind="renewal", detail=summary).exists()
+    # On record like the cron job's runs, named by where it ran from.
+    run = RenewalRun.objects.get()
+    assert (run.source, run.renewed, run.finished_at is not None) == ("simulator", 1, True)
 
 
 def test_renewal_dry_run_from_the_page_changes_nothing(
