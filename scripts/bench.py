@@ -312,6 +312,31 @@ def emit(data: dict) -> None:
     print(json.dumps(data), flush=True)
 
 
+def seed_pg_customers(cursor, *, prefix: str, count: int, phone_from: int) -> None:
+    """``count`` customers (user IDs ``prefix`` + n, fake encrypted numbers) each with a sealed key
+    marked ``v1:bench:<prefix>``, by SQL on PostgreSQL: the base of the million-row benches."""
+    cursor.execute(
+        """
+        INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
+            resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
+            created_at, updated_at)
+        SELECT %s || i, '고객' || i, 'v1:bench:' || i, md5(i::text) || md5(i::text || %s),
+               DATE '1990-01-01', '+8210' || (%s + i), '', 'personal', true, now(), now()
+        FROM generate_series(1, %s) AS i
+        """,
+        [prefix, prefix, phone_from, count],
+    )
+    cursor.execute(
+        """
+        INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
+            vid_random_encrypted, pin_failures, created_at)
+        SELECT id, 'rsa-2048', '\\x00'::bytea, 'v1:bench:' || %s, 0, now()
+        FROM accounts_customer WHERE user_id LIKE %s
+        """,
+        [prefix, prefix + "%"],
+    )
+
+
 def seed_due(count: int, *, due_in_days: int = 10) -> None:
     """Insert ``count`` customers each with one active certificate due for renewal (real DER)."""
     import base64
@@ -587,25 +612,7 @@ def worker_admin(count: str) -> None:
     seed_due(1)  # one real certificate whose DER every fake row reuses
     der = bytes(Certificate.objects.values_list("der", flat=True).get())
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
-                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
-                created_at, updated_at)
-            SELECT 'c' || i, '고객' || i, 'v1:bench:' || i, md5(i::text) || md5(i::text || 'x'),
-                   DATE '1990-01-01', '+8210' || (30000000 + i), '', 'personal', true, now(), now()
-            FROM generate_series(1, %s) AS i
-            """,
-            [customers],
-        )
-        cursor.execute(
-            """
-            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
-                vid_random_encrypted, pin_failures, created_at)
-            SELECT id, 'rsa-2048', '\\x00'::bytea, 'v1:bench:r', 0, now()
-            FROM accounts_customer WHERE user_id LIKE 'c%%'
-            """
-        )
+        seed_pg_customers(cursor, prefix="c", count=customers, phone_from=30000000)
         # Each customer: one active certificate and nine older ones (renewed / revoked / expired).
         cursor.execute(
             """
@@ -623,7 +630,7 @@ def worker_admin(count: str) -> None:
                    CASE WHEN g.n %% 3 = 0 THEN now() - (g.n * 300 || ' days')::interval END,
                    %s, '고객', '+821030000000', now() - (g.n * 365 || ' days')::interval
             FROM certificates_sealedkey k CROSS JOIN generate_series(1, 10) AS g(n)
-            WHERE k.vid_random_encrypted = 'v1:bench:r'
+            WHERE k.vid_random_encrypted = 'v1:bench:c'
             """,
             [der],
         )
@@ -1061,26 +1068,7 @@ def worker_overview_seed(count: str) -> None:
     der = bytes(Certificate.objects.values_list("der", flat=True).get())
     Certificate.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
-                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
-                created_at, updated_at)
-            SELECT 'o' || i, '고객' || i, 'v1:bench:' || i, md5(i::text) || md5(i::text || 'o'),
-                   DATE '1990-01-01', '+8210' || (40000000 + i), '', 'personal', true, now(), now()
-            FROM generate_series(1, %s) AS i
-            """,
-            [customers],
-        )
-        cursor.execute(
-            """
-            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
-                vid_random_encrypted, pin_failures, created_at)
-            SELECT id, 'rsa-2048', '\\x00'::bytea, 'v1:bench:o', 0, now()
-            FROM accounts_customer WHERE user_id LIKE 'o%%'
-            """,
-            [],
-        )
+        seed_pg_customers(cursor, prefix="o", count=customers, phone_from=40000000)
         # g = 1 is the customer's current certificate, created within the last year; g = 2..10
         # are the ones before it, a year apart each.
         cursor.execute(
