@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify", "signing",
-            "ocsp", "crl")
+            "ocsp", "crl", "pages")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -235,6 +235,28 @@ def section_crl(results: Results, workdir: Path) -> None:
     results.line("crl_100k_raw_s", data["raw_s"], 10, fmt="{:.2f}")
     results.line("crl_100k_publish_s", data["publish_s"], 15, fmt="{:.2f}")
     results.line("crl_100k_over_raw", data["publish_s"] / data["raw_s"], 1.5)
+
+
+def section_pages(results: Results, workdir: Path) -> None:
+    """Every wizard and 인증서 관리 GET against a bare Django template page with {% csrf_token %},
+    both served by ``make serve``'s gunicorn (2 workers, DEBUG off) on PostgreSQL (load.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import load
+
+    name = os.environ.get("BENCH_PAGES_DATABASE", "certcenter_bench_pages")
+    env = load.prepare(workdir, name)
+    try:
+        pages = load.worker(env, "sessions")
+        server = load.Server(env, int(os.environ.get("BENCH_PAGES_PORT", "8106")), workdir)
+        try:
+            measured = load.pages_over_bare(server, pages)
+        finally:
+            server.stop()
+    finally:
+        drop_postgres_database(name)
+    for page, figures in measured.items():
+        print(f"# pages: {page} {figures['page_per_s']:.0f}/s, bare {figures['bare_per_s']:.0f}/s")
+        results.line(f"page_{page}_over_bare", figures["ratio"], 0.8, at_most=False)
 
 
 def main(argv: list[str]) -> int:
