@@ -209,6 +209,10 @@ LOOKUP_FAILURE_WINDOW = env.int("LOOKUP_FAILURE_WINDOW", default=600)
 SMS_BACKEND = env.str("SMS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
 ARS_BACKEND = env.str("ARS_BACKEND", default="verification.backends.simulated.SimulatedBackend")
 SIMULATED_PHONE_ENABLED = env.bool("SIMULATED_PHONE_ENABLED", default=DEBUG)
+# The handset's JSON API (/phone/api/…) asks for "Authorization: Bearer <token>" when this is set.
+SIMULATED_PHONE_TOKEN = env.str("SIMULATED_PHONE_TOKEN", default="")
+# A "본인이 요청하지 않음" report blocks issuance and reissue for the customer this many hours.
+FRAUD_BLOCK_HOURS = env.int("FRAUD_BLOCK_HOURS", default=24)
 SMS_CODE_TTL = env.int("SMS_CODE_TTL", default=180)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 SMS_RESEND_COOLDOWN = env.int("SMS_RESEND_COOLDOWN", default=60)

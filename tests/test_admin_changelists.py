@@ -15,10 +15,11 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
+from accounts.phone import normalize_phone
 from certificates.lifecycle import certificate_revoke
 from certificates.models import CertificateEvent
 from certificates.publication import crl_publish
-from verification.services import ars_call_start, sms_send, sms_verify
+from verification.services import ars_call_start, fraud_report_call, sms_send, sms_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,7 @@ def records(customer, customer_factory, certificate_factory, django_capture_on_c
         code = sms_send(phone=customer.phone, purpose="issue.sms", customer=customer)
         sms_verify(challenge_id=code.pk, code="not a code")  # counts toward the daily cap
         ars_call_start(phone="010-5555-6666", purpose="issue.ars")
+    fraud_report_call(phone=normalize_phone("010-5555-6666"))
     crl_publish()
     models = {model for model, _admin in our_admins()}
     for model in models:

@@ -12,8 +12,8 @@ from accounts.masking import mask_phone
 from accounts.phone import normalize_phone
 from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
 from certcenter.clock import today
-from verification.models import Challenge, DailyFailureCount, HandsetMessage
-from verification.services import daily_failures_clear
+from verification.models import Challenge, DailyFailureCount, FraudReport, HandsetMessage
+from verification.services import daily_failures_clear, fraud_reports_clear
 
 
 class ReadOnlyAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -106,6 +106,49 @@ class DailyFailureCountAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.Mod
         for row in rows:
             self.log_change(request, row, "하루 인증 오류 제한 해제")
         self.message_user(request, _("%(n)d명의 하루 인증 오류 제한을 해제했습니다.") % {"n": cleared})
+
+    def changelist_view(self, request, extra_context=None):
+        # A reviewer is not offered the action; posting it anyway is refused, not silently ignored.
+        if request.POST.get("action") == "clear_selected" and not self.has_clear_permission(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+# --- fraud reports ("본인이 요청하지 않음") -------------------------------------------------------
+
+
+@admin.register(FraudReport)
+class FraudReportAdmin(ReadOnlyAdmin):
+    """Reports from the handset. Officers clear one once the customer called the bank and it was
+    their own request after all (the block lifts at once); reviewers only look."""
+
+    list_display = [
+        "reported_at", "source", "masked_phone_display", "customer", "purpose", "status",
+        "blocked_until", "cleared_at", "cleared_by",
+    ]
+    list_filter = ["status", "source"]
+    date_hierarchy = "reported_at"
+    fields = [
+        "reported_at", "source", "masked_phone_display", "customer", "challenge", "purpose",
+        "client_ip", "status", "blocked_until", "cleared_at", "cleared_by",
+    ]
+    readonly_fields = fields
+    list_select_related = ["customer", "cleared_by"]
+    raw_id_fields = ["customer"]
+    actions = ["clear_selected"]
+
+    def has_clear_permission(self, request):
+        return is_officer(request)
+
+    @admin.action(description=_("선택한 신고 해제 (발급 제한 해제)"), permissions=["clear"])
+    def clear_selected(self, request, queryset):
+        if not self.has_clear_permission(request):
+            raise PermissionDenied
+        rows = list(queryset.filter(status=FraudReport.Status.OPEN))
+        cleared = fraud_reports_clear(report_ids=[row.pk for row in rows], cleared_by=request.user)
+        for row in rows:
+            self.log_change(request, row, "본인 요청 아님 신고 해제")
+        self.message_user(request, _("%(n)d건의 신고를 해제했습니다.") % {"n": cleared})
 
     def changelist_view(self, request, extra_context=None):
         # A reviewer is not offered the action; posting it anyway is refused, not silently ignored.

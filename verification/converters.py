@@ -6,7 +6,8 @@ from accounts.phone import normalize_phone
 
 
 class NationalPhoneConverter:
-    regex = "010[0-9]{8}"
+    # 01012345678 or 010-1234-5678 (reversed URLs use the bare digits).
+    regex = "010-?[0-9]{4}-?[0-9]{4}"
 
     def to_python(self, value: str) -> str:
         try:

@@ -21,7 +21,7 @@ from certcenter.durations import countdown_text, seconds_until
 from certcenter.http import client_ip
 from verification import selectors, services
 from verification.forms import KeyInForm
-from verification.models import Challenge, HandsetMessage
+from verification.models import Challenge, FraudReport, HandsetMessage
 
 
 def handset_enabled(view):
@@ -81,6 +81,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
         "form": form or KeyInForm(),
         "version": selectors.handset_version(phone=phone),
     }
+    context.update(_fraud_context(phone, inbox))
     return render(request, "verification/handset_phone.html", context, status=status)
 
 
@@ -112,6 +113,9 @@ def _call_or_404(phone: str, challenge_id: UUID) -> HandsetMessage:
 @require_POST
 def call_key_in(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpResponse:
     _call_or_404(phone, challenge_id)
+    if request.POST.get("digits", "").strip() == services.FRAUD_REPORT_KEY:
+        # "본인이 요청하지 않은 경우 9번": as on a bank's real ARS.
+        return _report_call(request, phone, challenge_id)
     form = KeyInForm(request.POST)
     if not form.is_valid():
         # Shown next to the field; no attempt is counted for a malformed entry.
@@ -134,3 +138,57 @@ def call_hang_up(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpRe
     services.ars_hang_up(challenge_id=challenge_id)
     messages.info(request, _("통화를 종료했습니다."))
     return redirect("verification:handset_phone", phone=phone)
+
+
+# --- fraud report ("본인이 요청하지 않음") on a ringing call or an SMS --------------------------------
+
+
+def _fraud_context(phone: str, inbox: list[tuple[HandsetMessage, str]]) -> dict:
+    """Which SMS offer 신고 (those that say "요청하지 않았다면 신고"), and which were reported."""
+    ids = [message.pk for message, body in inbox if services.FRAUD_REPORT_HINT in body]
+    reported = set(
+        FraudReport.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+    ) if ids else set()
+    return {
+        "reportable_ids": set(ids) - reported,
+        "reported_ids": reported,
+        "fraud_key": services.FRAUD_REPORT_KEY,
+        "call_center": settings.BANK_CALL_CENTER,
+    }
+
+
+def _reported(request: HttpRequest, phone: str) -> HttpResponse:
+    messages.warning(request, _(
+        "본인이 요청하지 않은 요청으로 신고했습니다. 진행 중이던 인증은 중단되었고, 안내 문자를 "
+        "보내 드렸습니다."
+    ))
+    return redirect("verification:handset_phone", phone=phone)
+
+
+@handset_enabled
+@never_cache
+@require_POST
+def call_fraud(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpResponse:
+    _call_or_404(phone, challenge_id)
+    return _report_call(request, phone, challenge_id)
+
+
+def _report_call(request: HttpRequest, phone: str, challenge_id: UUID) -> HttpResponse:
+    try:
+        services.fraud_report_call(phone=phone, challenge_id=challenge_id,
+                                   client_ip=client_ip(request))
+    except services.FraudReportNotFound:
+        messages.error(request, _("이미 종료된 통화입니다."))
+        return redirect("verification:handset_phone", phone=phone)
+    return _reported(request, phone)
+
+
+@handset_enabled
+@never_cache
+@require_POST
+def sms_fraud(request: HttpRequest, phone: str, message_id: int) -> HttpResponse:
+    try:
+        services.fraud_report_sms(phone=phone, message_id=message_id, client_ip=client_ip(request))
+    except services.FraudReportNotFound:
+        raise Http404 from None
+    return _reported(request, phone)

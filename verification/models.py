@@ -7,6 +7,7 @@ so a database dump reveals no code that could still be typed in.
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,8 @@ class Challenge(models.Model):
         EXPIRED = "expired", _("시간 초과")
         EXHAUSTED = "exhausted", _("입력 횟수 초과")
         CANCELLED = "cancelled", _("취소")
+        # The customer said on the handset that they did not ask for it (FraudReport).
+        REPORTED = "reported", _("본인 요청 아님 신고")
 
     # Random, so a challenge id seen in a URL or a poll cannot be used to guess another.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -172,3 +175,77 @@ class HandsetMessage(models.Model):
 def encrypt_body(text: str) -> str:
     """A handset message as stored: sealed like a resident number (it may carry a code)."""
     return crypto.encrypt(text, purpose=HANDSET_BODY_PURPOSE)
+
+
+# --- fraud reports ("본인이 요청하지 않음") -------------------------------------------------------
+
+
+class FraudReport(models.Model):
+    """A customer said a call or a code they received was not their own request.
+
+    While open and before ``blocked_until`` it blocks issuance and reissue for the customer
+    (``customer_fraud_block``); staff clear it once the customer called the bank. Who, what, when
+    and from where, never a code: the challenge is linked, its HMAC stays where it was.
+    """
+
+    class Source(models.TextChoices):
+        CALL = "call", _("ARS 전화")
+        SMS = "sms", _("문자")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("미처리")
+        CLEARED = "cleared", _("해제")
+
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("고객"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fraud_reports",
+    )
+    phone = models.CharField(_("휴대폰 번호"), max_length=16)
+    source = models.CharField(_("신고 경로"), max_length=4, choices=Source)
+    challenge = models.ForeignKey(
+        Challenge,
+        verbose_name=_("본인 확인 요청"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fraud_reports",
+    )
+    message = models.ForeignKey(
+        HandsetMessage,
+        verbose_name=_("신고한 문자"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    purpose = models.CharField(_("용도"), max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(_("신고 IP"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("신고일시"), default=now)
+    blocked_until = models.DateTimeField(_("발급 제한 종료"))
+    status = models.CharField(_("상태"), max_length=8, choices=Status, default=Status.OPEN)
+    cleared_at = models.DateTimeField(_("해제일시"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("해제한 직원"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("본인 요청 아님 신고")
+        verbose_name_plural = _("본인 요청 아님 신고")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            # The block check on every identification: a customer's open reports.
+            models.Index(fields=["customer", "status", "blocked_until"], name="fraud_customer_open"),
+            models.Index(fields=["status", "reported_at"], name="fraud_status_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {mask_phone(self.phone)} ({self.get_status_display()})"

@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     EXHAUSTED = "exhausted"
     CANCELLED = "cancelled"
+    REPORTED = "reported"
     # ... the status of a challenge that does not exist or belongs to another flow ...
     UNKNOWN = "unknown"
     # ... what one entry came to besides the statuses above ...
@@ -44,6 +45,12 @@ _DAILY_CAP = _(
     "내일 다시 시도하시거나 고객센터로 문의해 주세요."
 )
 
+# The customer reported the call or code as not their own request: the flow ends (FraudReport).
+_REPORTED = _(
+    "본인이 요청하지 않은 인증 요청으로 신고되어 진행을 중단했습니다. 안전을 위해 금융인증서 "
+    "발급·재발급이 일시 제한됩니다."
+)
+
 # Placeholders: %(left)d attempts left, %(seconds)d and %(minutes)d (rounded up) until a retry.
 MESSAGES = {
     SMS: {
@@ -60,6 +67,7 @@ MESSAGES = {
             "인증번호 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
         ),
         Outcome.DAILY_CAP: _DAILY_CAP,
+        Outcome.REPORTED: _REPORTED,
     },
     ARS: {
         Outcome.VERIFIED: _("전화 인증이 완료되었습니다."),
@@ -77,6 +85,7 @@ MESSAGES = {
             "전화 인증 요청 횟수를 초과했습니다. %(minutes)d분 후에 다시 요청해 주세요."
         ),
         Outcome.DAILY_CAP: _DAILY_CAP,
+        Outcome.REPORTED: _REPORTED,
     },
     ARS_PAGE: {
         Outcome.PENDING: _(
@@ -91,6 +100,7 @@ MESSAGES = {
         Outcome.CANCELLED: _("통화가 종료되었습니다. ‘다시 요청’을 눌러 전화를 다시 받아 주세요."),
         Outcome.UNKNOWN: _("전화 인증을 먼저 요청해 주세요."),
         Outcome.DAILY_CAP: _DAILY_CAP,
+        Outcome.REPORTED: _REPORTED,
     },
 }
 
@@ -101,6 +111,7 @@ AUDIT_LABELS = {
     Outcome.EXHAUSTED: "입력 횟수 초과",
     Outcome.CANCELLED: "취소된 요청에 입력",
     Outcome.DAILY_CAP: "하루 입력 오류 한도 초과",
+    Outcome.REPORTED: "본인 요청 아님 신고된 요청에 입력",
 }
 
 

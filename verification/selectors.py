@@ -1,6 +1,7 @@
 """Reads about challenges and the simulated handset; nothing here writes."""
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -8,13 +9,16 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.demo import DEMO_CUSTOMERS
 from accounts.masking import mask_name
 from accounts.models import Customer
 from accounts.phone import format_phone, normalize_phone
 from certcenter.clock import now
-from verification.models import Challenge, DailyFailureCount, HandsetMessage
+from verification.codes import default_code_generator
+from verification.models import Challenge, DailyFailureCount, FraudReport, HandsetMessage
 from verification.outcomes import Outcome
 
 
@@ -193,3 +197,84 @@ def handset_owner_label(*, phone: str) -> str:
             return demo.name
     name = Customer.objects.filter(phone=phone).values_list("name", flat=True).first()
     return mask_name(name or "")
+
+
+# --- fraud reports and the handset API ------------------------------------------------------------
+
+_SMS_CODE = re.compile(r"\[(\d{6})\]")
+# How many of a phone's latest SMS challenges a message's code is matched against.
+_SMS_MATCH_WINDOW = 100
+
+
+def sms_code_in(text: str) -> str | None:
+    """The 6-digit code an SMS carries ("인증번호 [123456]"), or None for a plain notice."""
+    match = _SMS_CODE.search(text or "")
+    return match.group(1) if match else None
+
+
+def handset_message_challenges(
+    *, phone: str, messages: list[tuple[HandsetMessage, str]]
+) -> dict[int, Challenge]:
+    """Which challenge each SMS (message, body) carries the code of, by message id.
+
+    An SMS row does not point at its challenge (backends deliver text, as a real SMS gateway
+    does), so the code in the text is checked against the HMACs of the phone's challenges sent
+    before it: the same comparison a typed code gets, newest first. Messages without a code, or
+    whose challenge is gone, are left out.
+    """
+    coded = [(message, sms_code_in(body)) for message, body in messages]
+    coded = [(message, code) for message, code in coded if code]
+    if not coded:
+        return {}
+    latest = max(message.created_at for message, _ in coded)
+    candidates = list(
+        Challenge.objects.filter(
+            phone=phone, channel=Challenge.Channel.SMS, created_at__lte=latest
+        ).order_by("-created_at")[:_SMS_MATCH_WINDOW]
+    )
+    found = {}
+    for message, code in coded:
+        for challenge in candidates:
+            if challenge.created_at > message.created_at:
+                continue
+            if default_code_generator.check_code(
+                purpose=challenge.purpose, challenge_id=challenge.pk,
+                code_hmac=challenge.code_hmac, code=code,
+            ):
+                found[message.pk] = challenge
+                break
+    return found
+
+
+def customer_fraud_block(customer, *, at: datetime | None = None) -> FraudReport | None:
+    """The open fraud report that blocks ``customer`` (a Customer or its pk) from issuance and
+    reissue right now, the one blocking longest; None when they may proceed."""
+    customer_id = getattr(customer, "pk", customer)
+    if customer_id is None:
+        return None
+    return (
+        FraudReport.objects.filter(
+            customer_id=customer_id,
+            status=FraudReport.Status.OPEN,
+            blocked_until__gt=at or now(),
+        )
+        .order_by("-blocked_until")
+        .first()
+    )
+
+
+def fraud_block_message(report: FraudReport) -> str:
+    """What a blocked customer reads, naming until when and whom to call."""
+    return _(
+        "본인이 요청하지 않은 인증 요청이 신고되어 %(until)s까지 금융인증서 발급·재발급이 "
+        "제한됩니다. 본인이 직접 요청한 경우 %(bank)s 고객센터(%(call_center)s)로 연락해 주세요."
+    ) % {
+        "until": date_format(timezone.localtime(report.blocked_until), "Y-m-d H:i"),
+        "bank": settings.BANK_NAME,
+        "call_center": settings.BANK_CALL_CENTER,
+    }
+
+
+def fraud_reports_open():
+    """Reports staff have not cleared yet (whether or not their block has run out)."""
+    return FraudReport.objects.filter(status=FraudReport.Status.OPEN)

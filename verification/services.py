@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
+from accounts import crypto
 from accounts.models import Customer
 from accounts.phone import is_normalized, normalize_phone
 from certcenter.clock import now, today
@@ -30,14 +32,30 @@ from certcenter.text import ascii_digits
 from verification import signals
 from verification.backends import get_ars_backend, get_sms_backend
 from verification.codes import default_code_generator as codes
-from verification.models import Challenge, DailyFailureCount, PhoneLock
+from verification.models import (
+    Challenge,
+    DailyFailureCount,
+    FraudReport,
+    HandsetMessage,
+    PhoneLock,
+)
 from verification.outcomes import Outcome, outcome_message
 from verification.purposes import purpose_label
-from verification.selectors import daily_cap_wait, parse_challenge_id, send_throttle
+from verification.selectors import (
+    daily_cap_wait,
+    handset_message_challenges,
+    handset_ringing_call,
+    parse_challenge_id,
+    send_throttle,
+)
 
 logger = logging.getLogger(__name__)
 
 ARS_PROMPT = gettext_lazy("화면에 표시된 숫자 두 자리를 입력하세요")
+# What a code SMS says to do when the customer did not ask for it; the handset offers 신고 next to
+# every message carrying it. And the key that reports a ringing call, as on a bank's real ARS.
+FRAUD_REPORT_HINT = "요청하지 않았다면 신고"
+FRAUD_REPORT_KEY = "9"
 
 Channel = Challenge.Channel
 Status = Challenge.Status
@@ -102,12 +120,15 @@ def sms_text(*, code: str, ttl: int, purpose: str) -> str:
     """The code's text names what it is for and warns against passing it on (phishing, 보이스피싱)."""
     return _(
         "[%(bank)s] %(purpose)s 인증번호 [%(code)s] (%(validity)s 이내 입력). "
-        "타인에게 절대 알려주지 마세요. 본인이 요청하지 않았다면 입력하지 마세요."
+        "타인에게 절대 알려주지 마세요. 본인이 요청하지 않았다면 입력하지 마세요. "
+        "%(report_hint)s: %(call_center)s"
     ) % {
         "bank": settings.BANK_NAME,
         "purpose": purpose_label(purpose),
         "code": code,
         "validity": duration_text(ttl),
+        "report_hint": FRAUD_REPORT_HINT,
+        "call_center": settings.BANK_CALL_CENTER,
     }
 
 
@@ -115,11 +136,12 @@ def ars_prompt(*, purpose: str) -> str:
     """What the caller hears: what the call is for, then the prompt, then the warning."""
     return _(
         "[%(bank)s] %(purpose)s 본인 확인 전화입니다. %(prompt)s. 다른 사람이 알려준 숫자는 절대 "
-        "입력하지 마세요. 본인이 요청하지 않았다면 전화를 끊어 주세요."
+        "입력하지 마세요. 본인이 요청하지 않은 경우 %(key)s번을 눌러 신고해 주세요."
     ) % {
         "bank": settings.BANK_NAME,
         "purpose": purpose_label(purpose),
         "prompt": ARS_PROMPT,
+        "key": FRAUD_REPORT_KEY,
     }
 
 
@@ -254,6 +276,7 @@ _REASON_BY_STATUS = {
     Status.CANCELLED: Outcome.CANCELLED,
     # Single use: a code that already verified is no longer valid.
     Status.VERIFIED: Outcome.CANCELLED,
+    Status.REPORTED: Outcome.REPORTED,
 }
 
 
@@ -424,3 +447,134 @@ def sms_notify_many(*, messages: Iterable[tuple[str, str]], strict: bool = False
 
         transaction.on_commit(deliver_notices, robust=True)
     return len(batch)
+
+
+# --- fraud reports ("본인이 요청하지 않음") -------------------------------------------------------
+
+
+class FraudReportNotFound(Exception):
+    """Nothing to report: no ringing call (or not that one), or no such message on this phone."""
+
+
+def fraud_notice_text(*, purpose: str) -> str:
+    return _(
+        "[%(bank)s] 본인이 요청하지 않은 %(purpose)s 요청을 신고하셨습니다. 안전을 위해 "
+        "%(hours)d시간 동안 금융인증서 발급·재발급이 제한됩니다. 문의: 고객센터 %(call_center)s"
+    ) % {
+        "bank": settings.BANK_NAME,
+        "purpose": purpose_label(purpose) if purpose else _("본인 확인"),
+        "hours": settings.FRAUD_BLOCK_HOURS,
+        "call_center": settings.BANK_CALL_CENTER,
+    }
+
+
+def _fraud_report_record(
+    *, phone: str, source: str, challenge: Challenge | None, message: HandsetMessage | None,
+    client_ip: str | None,
+) -> tuple[FraudReport, bool]:
+    """Record the report (inside the caller's transaction, ``challenge`` locked); (report, created).
+
+    The reported challenge can no longer be verified, and whatever else was pending for the phone
+    or the customer is cancelled: every flow in progress for them ends here.
+    """
+    existing = FraudReport.objects.filter(
+        Q(challenge=challenge) if challenge is not None else Q(message=message)
+    ).first()
+    if existing is not None:
+        return existing, False  # pressed twice, or on the page and through the API
+    at = now()
+    customer = challenge.customer if challenge is not None else None
+    if customer is None:
+        customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    if challenge is not None and challenge.status == Status.PENDING:
+        challenge.status = Status.REPORTED
+        challenge.save(update_fields=["status"])
+    pending = Q(phone=phone) | (Q(customer=customer) if customer is not None else Q())
+    Challenge.objects.filter(pending, status=Status.PENDING).update(status=Status.CANCELLED)
+    purpose = challenge.purpose if challenge is not None else ""
+    report = FraudReport(
+        customer=customer, phone=phone, source=source, challenge=challenge, message=message,
+        purpose=purpose, client_ip=client_ip or None, reported_at=at,
+        blocked_until=at + timedelta(hours=settings.FRAUD_BLOCK_HOURS),
+    )
+    report.full_clean(exclude=["customer", "challenge", "message", "cleared_by"])
+    report.save(force_insert=True)
+    sms_notify(phone=phone, text=fraud_notice_text(purpose=purpose))
+    logger.warning(
+        "fraud reported", extra={"report": report.pk, "source": source, "purpose": purpose}
+    )
+    return report, True
+
+
+def fraud_report_call(
+    *, phone: str, challenge_id=None, client_ip: str | None = None
+) -> tuple[FraudReport, bool]:
+    """본인이 요청하지 않음 on the call ringing on ``phone`` (E.164); ``challenge_id``: that call.
+
+    Raises FraudReportNotFound when no such call is ringing. Returns (report, created): a second
+    press answers with the first report.
+    """
+    pk = parse_challenge_id(challenge_id) if challenge_id is not None else None
+    with transaction.atomic():
+        calls = Challenge.objects.select_for_update().filter(phone=phone, channel=Channel.ARS)
+        if pk is not None:
+            challenge = calls.filter(pk=pk).first()
+            if challenge is not None and challenge.status == Status.REPORTED:
+                return _fraud_report_record(phone=phone, source=FraudReport.Source.CALL,
+                                            challenge=challenge, message=None, client_ip=client_ip)
+        else:
+            ringing = handset_ringing_call(phone=phone)
+            challenge = ringing and calls.filter(pk=ringing.challenge_id).first()
+        if challenge is None or challenge.status != Status.PENDING or challenge.is_expired():
+            raise FraudReportNotFound
+        return _fraud_report_record(phone=phone, source=FraudReport.Source.CALL,
+                                    challenge=challenge, message=None, client_ip=client_ip)
+
+
+def fraud_report_sms(
+    *, phone: str, message_id, client_ip: str | None = None
+) -> tuple[FraudReport, bool]:
+    """본인이 요청하지 않음 on an SMS the handset of ``phone`` received (by its id).
+
+    The code it carries names the challenge (see ``handset_message_challenges``); that challenge
+    can no longer be verified. Raises FraudReportNotFound for a message not on this phone.
+    """
+    try:
+        message_pk = int(str(message_id))
+    except ValueError:
+        raise FraudReportNotFound from None
+    message = HandsetMessage.objects.filter(
+        pk=message_pk, phone=phone, kind=HandsetMessage.Kind.SMS
+    ).first()
+    if message is None:
+        raise FraudReportNotFound
+    try:
+        body = message.body
+    except crypto.DecryptionError:
+        body = ""
+    found = handset_message_challenges(phone=phone, messages=[(message, body)])
+    with transaction.atomic():
+        challenge = None
+        if message.pk in found:
+            challenge = Challenge.objects.select_for_update().get(pk=found[message.pk].pk)
+        return _fraud_report_record(phone=phone, source=FraudReport.Source.SMS,
+                                    challenge=challenge, message=message, client_ip=client_ip)
+
+
+def handset_clear(*, phone: str) -> int:
+    """Empty a simulated phone (tests start from a clean inbox): its ringing call ends, its SMS
+    and call log go. Challenges stay (they are the bank's records). Returns how many rows went."""
+    with transaction.atomic():
+        ringing = handset_ringing_call(phone=phone)
+        if ringing is not None:
+            ars_hang_up(challenge_id=ringing.challenge_id)
+        deleted, _by_model = HandsetMessage.objects.filter(phone=phone).delete()
+    return deleted
+
+
+def fraud_reports_clear(*, report_ids: Iterable[int], cleared_by) -> int:
+    """Staff clear reports (the customer called and it was their own request after all): the
+    block lifts at once. Returns how many were open."""
+    return FraudReport.objects.filter(
+        pk__in=list(report_ids), status=FraudReport.Status.OPEN
+    ).update(status=FraudReport.Status.CLEARED, cleared_at=now(), cleared_by=cleared_by)

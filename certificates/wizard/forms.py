@@ -28,6 +28,7 @@ from certificates.audit import (
 )
 from certificates.models import ReissueReason
 from certificates.pins import error_messages as pin_errors
+from verification.selectors import customer_fraud_block, fraud_block_message
 
 
 class NumericInput(forms.TextInput):
@@ -135,6 +136,10 @@ class IdentifyForm(forms.Form):
             ) from None
         if customer.kind == Customer.Kind.CORPORATE:
             raise ValidationError(self.error_messages["corporate"], code="corporate")
+        blocked = customer_fraud_block(customer)
+        if blocked is not None:
+            # Named only to the customer who just proved who they are (ID and resident number).
+            raise ValidationError(fraud_block_message(blocked), code="fraud_blocked")
         self.customer_cache = customer
         return cleaned
 

@@ -12,11 +12,13 @@ begins only when identification succeeds. Posting the terms page a thousand time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -24,6 +26,8 @@ from accounts.models import Customer
 from certcenter.clock import now
 from certificates.wizard.flow import Flow, flow_clear, flow_load, flow_save
 from certificates.wizard.steps import FIRST, certificate_brand, step_get, step_indicator
+from verification.models import FraudReport
+from verification.selectors import customer_fraud_block, fraud_block_message
 
 TERMS_PASS_PARAMETER = "terms"
 _TERMS_PASS_SALT = "certcenter.wizard.terms"
@@ -59,6 +63,16 @@ def terms_pass_read(request) -> dict | None:
     return terms
 
 
+def fraud_end(request, report: FraudReport):
+    """End the flow of a customer who reported a call or code as not their own request, and say
+    why on the first step's page."""
+    flow_clear(request)
+    messages.warning(request, _(
+        "본인이 요청하지 않은 인증 요청으로 신고되어 금융인증서 발급 절차를 종료했습니다. %(block)s"
+    ) % {"block": fraud_block_message(report)})
+    return redirect("certificates:terms")
+
+
 @method_decorator(never_cache, name="dispatch")
 class StepView(View):
     """One step of the wizard: guard, load the customer, render with the step indicator."""
@@ -84,6 +98,11 @@ class StepView(View):
                 return redirect("certificates:timeout")
         if flow is None and self.step != FIRST and self.terms is None:
             return redirect("certificates:terms")
+        if flow is not None and flow.customer_id is not None:
+            # A "본인이 요청하지 않음" report on the handset ends every flow of the customer's.
+            blocked = customer_fraud_block(flow.customer_id)
+            if blocked is not None:
+                return fraud_end(request, blocked)
         if flow is not None:
             if flow.current_step != self.step:
                 return redirect(step_url(flow.current_step))

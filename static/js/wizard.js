@@ -98,8 +98,11 @@
         .then(function (data) {
           if (data.status === "pending") { return; }
           clearInterval(timer);
-          if (data.status === "verified") {
-            statusEl.textContent = "ARS 인증이 완료되었습니다. 다음 단계로 이동합니다.";
+          if (data.status === "verified" || data.status === "reported") {
+            // Reported ("본인이 요청하지 않음" on the phone): the server ends the flow and says why.
+            statusEl.textContent = data.status === "verified"
+              ? "ARS 인증이 완료되었습니다. 다음 단계로 이동합니다."
+              : "본인이 요청하지 않은 요청으로 신고되어 진행을 중단합니다.";
             var action = document.createElement("input");
             action.type = "hidden"; action.name = "action"; action.value = "check";
             form.appendChild(action);

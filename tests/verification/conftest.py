@@ -25,6 +25,8 @@ def verification_settings(settings):
     settings.ARS_RECALL_COOLDOWN = 0
     settings.ARS_MAX_CALLS = 0
     settings.BANK_NAME = "KB국민은행"
+    settings.BANK_CALL_CENTER = "1588-9999"
+    settings.FRAUD_BLOCK_HOURS = 24
     return settings
 
 

@@ -43,6 +43,7 @@ def test_templates_comparing_with_the_old_strings_still_match():
 def test_every_challenge_status_is_an_outcome():
     assert {Outcome(value) for value in Challenge.Status.values} == {
         Outcome.PENDING, Outcome.VERIFIED, Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED,
+        Outcome.REPORTED,
     }
 
 
@@ -78,7 +79,7 @@ def test_messages_with_parameters(outcome, audience, kwargs, expected):
 def test_the_wizard_ars_page_has_its_own_wording_for_every_status_it_shows():
     assert set(MESSAGES[ARS_PAGE]) == {
         Outcome.PENDING, Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED, Outcome.UNKNOWN,
-        Outcome.DAILY_CAP,
+        Outcome.DAILY_CAP, Outcome.REPORTED,
     }
     assert outcome_message("unknown", audience=ARS_PAGE) == "전화 인증을 먼저 요청해 주세요."
     # The page names its own button; the handset speaks to the caller.
@@ -97,6 +98,7 @@ def test_unknown_outcome_string_is_refused():
 def test_audit_labels_cover_every_failure_a_signal_reports():
     assert set(AUDIT_LABELS) == {
         Outcome.WRONG, Outcome.EXPIRED, Outcome.EXHAUSTED, Outcome.CANCELLED, Outcome.DAILY_CAP,
+        Outcome.REPORTED,
     }
     assert AUDIT_LABELS["wrong"] == "번호 불일치"
 

@@ -25,7 +25,7 @@ def test_send_delivers_a_six_digit_code_in_the_bank_style(committed, outbox, cus
     assert outbox[0].phone == PHONE
     assert outbox[0].body == (
         f"[KB국민은행] 본인 확인 인증번호 [{code}] (3분 이내 입력). 타인에게 절대 알려주지 마세요. "
-        "본인이 요청하지 않았다면 입력하지 마세요."
+        "본인이 요청하지 않았다면 입력하지 마세요. 요청하지 않았다면 신고: 1588-9999"
     )
     challenge.refresh_from_db()
     assert challenge.channel == Challenge.Channel.SMS
