@@ -45,6 +45,19 @@ PIN = "135790"
 BARE_URL = "/bench/bare/"
 
 
+def customer(index: int) -> dict:
+    """The load test's customer number ``index``: created by ``worker_seed``, walked by the
+    locustfile."""
+    return {
+        "user_id": f"load{index:05d}",
+        "name": "홍길동",
+        "rrn_front": "900101",
+        "rrn_back": f"1{index:06d}",
+        "birth_date": "19900101",
+        "phone": f"010-{7000 + index // 10000}-{index % 10000:04d}",
+    }
+
+
 # -- The server -------------------------------------------------------------------------------
 
 def postgres_database(name: str) -> str:
@@ -319,11 +332,9 @@ def emit(data: dict) -> None:
 
 def worker_seed(count: str) -> None:
     """The locustfile's customers, in bulk (the same fields customer_create fills)."""
-    sys.path.insert(0, str(SCRIPTS))
     from datetime import date
 
     from django.db import transaction
-    from locustfile import customer
 
     from accounts import crypto
     from accounts.models import RRN_PURPOSE, Customer, resident_number_hash

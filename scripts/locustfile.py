@@ -18,9 +18,14 @@ next step counts as a failure of that step.
 import itertools
 import os
 import re
+import sys
+from pathlib import Path
 
 from locust import FastHttpUser, events, task
 from locust.exception import StopUser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import customer  # noqa: E402  (the customers load.py creates)
 
 WIZARD = "/personal/finance-cert/issue/"
 PIN = os.environ.get("LOAD_PIN", "135790")
@@ -31,18 +36,6 @@ ARS_NUMBER = re.compile(r'class="big-number"[^>]*>\s*(\d{2})\s*<')
 
 _next_customer = itertools.count()
 outcome = {"completed": 0, "failed": 0}
-
-
-def customer(index: int) -> dict:
-    """The load test's customer number ``index`` (load.py creates the same ones)."""
-    return {
-        "user_id": f"load{index:05d}",
-        "name": "홍길동",
-        "rrn_front": "900101",
-        "rrn_back": f"1{index:06d}",
-        "birth_date": "19900101",
-        "phone": f"010-{7000 + index // 10000}-{index % 10000:04d}",
-    }
 
 
 class FlowFailed(Exception):
