@@ -106,7 +106,7 @@ elif "CONN_MAX_AGE" not in DATABASES["default"] or not DATABASES["default"]["CON
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://certcenter")}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "certcenter.sessions"  # database sessions; see certcenter/sessions.py
 # Bank sessions are short and end with the browser; `manage.py clearsessions` (cron) removes them.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

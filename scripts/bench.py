@@ -255,7 +255,9 @@ def section_pages(results: Results, workdir: Path) -> None:
     finally:
         drop_postgres_database(name)
     for page, figures in measured.items():
-        print(f"# pages: {page} {figures['page_per_s']:.0f}/s, bare {figures['bare_per_s']:.0f}/s")
+        print(f"# pages: {page} {figures['page_ms']:.2f} ms of server CPU a request "
+              f"({figures['page_db_ms']:.2f} of it PostgreSQL's), bare page "
+              f"{figures['bare_ms']:.2f} ms")
         results.line(f"page_{page}_over_bare", figures["ratio"], 0.8, at_most=False)
 
 

@@ -125,6 +125,7 @@ class Server:
 
     def __init__(self, env: dict, port: int, workdir: Path, workers: int = 2):
         self.port = port
+        self.database = env["DATABASE_URL"].rsplit("/", 1)[1]
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "certcenter.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--access-logfile", str(workdir / "access.log")],
@@ -150,13 +151,38 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the workers so far (a worker that was replaced would be missed: the
-        checks below fail if the pids changed)."""
+        load test fails if the pids changed)."""
+        return sum(self.cpu_by_pid(self.worker_pids()).values())
+
+    @staticmethod
+    def cpu_by_pid(pids) -> dict[int, float]:
         tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.worker_pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-        return total / tick
+        cpu = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a database backend that just ended
+                continue
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (14, 15)
+        return cpu
+
+    def database_backends(self) -> list[int]:
+        """The PostgreSQL server processes serving this server's database (same machine)."""
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                [self.database]).fetchall()
+        return [pid for (pid,) in rows]
+
+    def server_cpu(self) -> dict[int, float]:
+        """CPU so far of the workers and of their database backends, per process."""
+        return self.cpu_by_pid([*self.worker_pids(), *self.database_backends()])
+
+    @staticmethod
+    def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+        # A backend that appeared in between counts from its start (its connection set-up too).
+        return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
     def get(self, url: str, cookie: str = "") -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -219,23 +245,72 @@ def bare_cpu_ms(server: Server, count: int = 600) -> float:
 
 
 def pages_over_bare(server: Server, pages: dict, *, rounds: int = 6, chunk: int = 60) -> dict:
-    """Each page's rate (GETs a second, 4 at once on the 2 workers) over the bare page's, the two
-    measured in alternating chunks so the shared machine's drift favours neither."""
+    """Each page's rate over the bare page's, rate meaning requests per second of server CPU:
+    the gunicorn workers' and their PostgreSQL backends' (utime + stime from /proc), so that the
+    machine's other tenants change neither side. The two are measured in alternating chunks (GETs
+    4 at once on the 2 workers), so drift favours neither."""
     ratios = {}
     for name, (url, cookie) in pages.items():
         status, _body = server.get(url, cookie)
         if status != 200:
             raise SystemExit(f"page {name} ({url}) answers {status}, not 200")
-        spent = {"page": 0.0, "bare": 0.0}
+        spent = {"page": 0.0, "bare": 0.0, "page_db": 0.0}
         for turn in range(rounds):
             order = ("page", "bare") if turn % 2 else ("bare", "page")
             for side in order:
-                spent[side] += (server.hammer(url, chunk, cookie=cookie) if side == "page"
-                                else server.hammer(BARE_URL, chunk))
+                before = server.server_cpu()
+                if side == "page":
+                    server.hammer(url, chunk, cookie=cookie)
+                else:
+                    server.hammer(BARE_URL, chunk)
+                after = server.server_cpu()
+                spent[side] += server.cpu_spent(before, after)
+                if side == "page":
+                    workers = set(server.worker_pids())
+                    spent["page_db"] += server.cpu_spent(
+                        {k: v for k, v in before.items() if k not in workers},
+                        {k: v for k, v in after.items() if k not in workers})
         ratios[name] = {"ratio": spent["bare"] / spent["page"],
-                        "page_per_s": rounds * chunk / spent["page"],
-                        "bare_per_s": rounds * chunk / spent["bare"]}
+                        "page_ms": spent["page"] / (rounds * chunk) * 1000,
+                        "page_db_ms": spent["page_db"] / (rounds * chunk) * 1000,
+                        "bare_ms": spent["bare"] / (rounds * chunk) * 1000}
     return ratios
+
+
+def profile_start(server: Server, workdir: Path) -> list[subprocess.Popen]:
+    """py-spy (sampling, from outside) on each worker for the length of the run."""
+    return [
+        subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw",
+                          "--rate", "250", "--output", str(workdir / f"profile-{pid}.txt")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for pid in server.worker_pids()
+    ]
+
+
+def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 40) -> None:
+    """Stop the samplers; print the functions holding most of the workers' samples (inclusive)."""
+    import signal
+    from collections import Counter
+
+    for sampler in samplers:
+        sampler.send_signal(signal.SIGINT)
+    for sampler in samplers:
+        sampler.wait(timeout=60)
+    inclusive, total = Counter(), 0
+    for path in workdir.glob("profile-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            count = int(count)
+            # Waiting in gunicorn's accept loop is idle time, not work.
+            if "sleep (gunicorn" in stack or "wait (gunicorn" in stack:
+                continue
+            total += count
+            frames = {frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0] + ")"
+                      for frame in stack.split(";") if " (" in frame}
+            inclusive.update(dict.fromkeys(frames, count))
+    print(f"# profile: {total} busy samples of the workers; inclusive share per function")
+    for frame, count in inclusive.most_common(top):
+        print(f"#   {count / max(1, total):6.1%}  {frame}")
 
 
 def run_locust(server: Server, workdir: Path, *, flows: int, users: int, run_time: int) -> dict:
@@ -268,6 +343,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOAD_PORT", "8105")))
     parser.add_argument("--database", default=os.environ.get("LOAD_DATABASE", "certcenter_load"))
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the workers with py-spy during the run and print a summary")
     options = parser.parse_args(argv)
     if not 1 <= options.users <= 200 or not 1 <= options.flows <= 20_000:
         raise SystemExit("--users at most 200 and --flows at most 20,000: this is a loopback test")
@@ -282,10 +359,13 @@ def main(argv: list[str]) -> int:
         try:
             pids = server.worker_pids()
             bare_before = bare_cpu_ms(server)
+            samplers = profile_start(server, workdir) if options.profile else []
             cpu_before = server.cpu_seconds()
             run = run_locust(server, workdir, flows=options.flows, users=options.users,
                              run_time=options.run_time)
             cpu_flows = server.cpu_seconds() - cpu_before
+            if samplers:
+                profile_report(samplers, workdir)
             bare_after = bare_cpu_ms(server)
             if server.worker_pids() != pids:
                 raise SystemExit("a gunicorn worker was replaced during the run: CPU not counted")
