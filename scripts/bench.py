@@ -503,6 +503,58 @@ def worker_renewal(count: str) -> None:
     emit({"raw_per_s": raw["signed"] / raw["seconds"], "renewed_per_s": report.renewed / elapsed})
 
 
+def seed_due_sql(count: int, *, due_in_days: int = 10) -> None:
+    """PostgreSQL only: ``count`` due certificates in a few SQL statements, for runs of 10⁵–10⁶.
+
+    seed_due signs every certificate it seeds (~1 ms each); here one real certificate is made that
+    way and its DER, resident-number ciphertext and VID random are shared by every other row (the
+    lookup hash and serial stay unique). Renewal reads each row as it would any other: it decrypts
+    the resident number, recomputes the VID, checks it against the DER, and signs anew."""
+    from django.db import connection
+
+    seed_due(1, due_in_days=due_in_days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
+                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
+                created_at, updated_at)
+            SELECT 'm' || i, c.name, c.resident_number_encrypted, md5(i::text) || md5('m' || i),
+                   c.birth_date, c.phone, '', c.kind, true, now(), now()
+            FROM accounts_customer c CROSS JOIN generate_series(2, %s) AS i
+            WHERE c.user_id = 'bench0000000'
+            """,
+            [count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
+                vid_random_encrypted, pin_failures, created_at)
+            SELECT c.id, k.key_type, k.sealed_private_key, k.vid_random_encrypted, 0, now()
+            FROM accounts_customer c CROSS JOIN certificates_sealedkey k
+            WHERE c.user_id LIKE 'm%%'
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_certificate (customer_id, sealed_key_id, serial, subject,
+                key_type, not_before, not_after, status, revocation_reason, der, issued_name,
+                issued_phone, created_at)
+            SELECT k.customer_id, k.id, md5('m' || k.id::text), t.subject, t.key_type,
+                   t.not_before, t.not_after, 'active', '', t.der, t.issued_name, t.issued_phone,
+                   now()
+            FROM certificates_sealedkey k CROSS JOIN certificates_certificate t
+            WHERE k.customer_id IN (SELECT id FROM accounts_customer WHERE user_id LIKE 'm%%')
+            """
+        )
+        cursor.execute("ANALYZE")
+
+
+def worker_seed_sql(count: str) -> None:
+    seed_due_sql(int(count))
+    emit({"seeded": int(count)})
+
+
 def worker_seed(count: str) -> None:
     seed_due(int(count))
     emit({"seeded": int(count)})
@@ -957,6 +1009,7 @@ WORKERS = {
     "issuance": worker_issuance,
     "renewal": worker_renewal,
     "seed": worker_seed,
+    "seed-sql": worker_seed_sql,
     "renew-only": worker_renew_only,
     "reset": worker_reset,
     "count": worker_count,
