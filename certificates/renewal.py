@@ -119,7 +119,7 @@ def certificates_renew(
     *,
     now: datetime | None = None,
     window_days: int | None = None,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     limit: int | None = None,
     dry_run: bool = False,
     progress: Callable[[RenewalReport], None] | None = None,

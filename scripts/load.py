@@ -278,17 +278,32 @@ def pages_over_bare(server: Server, pages: dict, *, rounds: int = 6, chunk: int 
 
 
 def profile_start(server: Server, workdir: Path) -> list[subprocess.Popen]:
-    """py-spy (sampling, from outside) on each worker for the length of the run."""
+    """py-spy on each worker for the length of the run, sampling only while a thread holds the
+    GIL: CPU spent in Python and in the C/Rust it calls, not time spent waiting."""
     return [
         subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw",
-                          "--rate", "250", "--output", str(workdir / f"profile-{pid}.txt")],
+                          "--gil", "--rate", "200", "--output", str(workdir / f"profile-{pid}.txt")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for pid in server.worker_pids()
     ]
 
 
-def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 40) -> None:
-    """Stop the samplers; print the functions holding most of the workers' samples (inclusive)."""
+# Where a sample's time goes: the first rule any frame of its stack matches (so the RSA key
+# generation inside issuance counts as key generation, a query inside a template as the database).
+PROFILE_AREAS = (
+    ("RSA key generation", ("generate_private_key (certificates/pki/keys.py",)),
+    ("scrypt seal", ("seal_private_key (certificates/pki/keyseal.py",)),
+    ("pre-issuance lint (pkilint)", ("certificate_lint (certificates/pki/lint.py",)),
+    ("CA signature", ("sign (certificates/pki/profile.py",)),
+    ("database (ORM + psycopg)", ("django/db/", "psycopg/")),
+    ("template rendering", ("django/template/",)),
+    ("field encryption (AES-GCM)", ("accounts/crypto.py",)),
+)
+
+
+def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 30) -> None:
+    """Stop the samplers; print the workers' CPU by area and by view (inclusive shares)."""
+    import re
     import signal
     from collections import Counter
 
@@ -296,21 +311,27 @@ def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 4
         sampler.send_signal(signal.SIGINT)
     for sampler in samplers:
         sampler.wait(timeout=60)
-    inclusive, total = Counter(), 0
+    areas, views, total = Counter(), Counter(), 0
+    view_frame = re.compile(r"^(\w+View\.(?:get|post)|[a-z_]+_view|overview|certificate_download) "
+                            r"\((?:certificates|verification|certcenter|accounts)/")
     for path in workdir.glob("profile-*.txt"):
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             count = int(count)
-            # Waiting in gunicorn's accept loop is idle time, not work.
-            if "sleep (gunicorn" in stack or "wait (gunicorn" in stack:
-                continue
             total += count
-            frames = {frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0] + ")"
-                      for frame in stack.split(";") if " (" in frame}
-            inclusive.update(dict.fromkeys(frames, count))
-    print(f"# profile: {total} busy samples of the workers; inclusive share per function")
-    for frame, count in inclusive.most_common(top):
-        print(f"#   {count / max(1, total):6.1%}  {frame}")
+            area = next((name for name, needles in PROFILE_AREAS
+                         if any(needle in stack for needle in needles)), "other request handling")
+            areas[area] += count
+            frames = stack.split(";")
+            view = next((frame.split(":")[0] for frame in frames if view_frame.match(frame)),
+                        "(no view: middleware, handset API, …)")
+            views[view] += count
+    print(f"# profile: {total} samples of the workers holding the GIL (py-spy --gil, 200/s)")
+    for name, count in areas.most_common():
+        print(f"#   {count / max(1, total):6.1%}  {name}")
+    print("# profile by view (inclusive):")
+    for name, count in views.most_common(top):
+        print(f"#   {count / max(1, total):6.1%}  {name}")
 
 
 def run_locust(server: Server, workdir: Path, *, flows: int, users: int, run_time: int) -> dict:
