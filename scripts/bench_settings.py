@@ -10,5 +10,5 @@ from certcenter.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench_urls"
 
-TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"],  # noqa: F405
-    Path(__file__).resolve().parent / "templates"]
+# The bare page's template (scripts/templates/bench/bare.html).
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"]  # noqa: F405

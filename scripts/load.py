@@ -128,8 +128,9 @@ class Server:
         self.database = env["DATABASE_URL"].rsplit("/", 1)[1]
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "certcenter.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--access-logfile", str(workdir / "access.log")],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"),
+             "--workers", str(workers), "--access-logfile", str(workdir / "access.log"),
+             "--error-logfile", str(workdir / "gunicorn.log")],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -311,7 +312,7 @@ def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 3
         sampler.send_signal(signal.SIGINT)
     for sampler in samplers:
         sampler.wait(timeout=60)
-    areas, views, total = Counter(), Counter(), 0
+    areas, views, outside, total = Counter(), Counter(), Counter(), 0
     view_frame = re.compile(r"^(\w+View\.(?:get|post)|[a-z_]+_view|overview|certificate_download) "
                             r"\((?:certificates|verification|certcenter|accounts)/")
     for path in workdir.glob("profile-*.txt"):
@@ -326,12 +327,20 @@ def profile_report(samplers: list[subprocess.Popen], workdir: Path, top: int = 3
             view = next((frame.split(":")[0] for frame in frames if view_frame.match(frame)),
                         "(no view: middleware, handset API, …)")
             views[view] += count
+            if view.startswith("(no view"):
+                # What the request costs around the views: the frames below the WSGI handler.
+                names = {frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0]
+                         for frame in frames if " (" in frame and "gunicorn/" not in frame}
+                outside.update(dict.fromkeys(names, count))
     print(f"# profile: {total} samples of the workers holding the GIL (py-spy --gil, 200/s)")
     for name, count in areas.most_common():
         print(f"#   {count / max(1, total):6.1%}  {name}")
     print("# profile by view (inclusive):")
     for name, count in views.most_common(top):
         print(f"#   {count / max(1, total):6.1%}  {name}")
+    print("# outside the views (inclusive, of all samples):")
+    for name, count in outside.most_common(top):
+        print(f"#   {count / max(1, total):6.1%}  {name})")
 
 
 def run_locust(server: Server, workdir: Path, *, flows: int, users: int, run_time: int) -> dict:

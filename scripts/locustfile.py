@@ -73,11 +73,11 @@ class WizardCustomer(FastHttpUser):
             "agree_all": "on", "terms_service": "on", "terms_privacy": "on",
             "terms_unique_id": "on",
         }, expect="identify/?terms=")
-        page = self.page("identify: GET", identify, name_url="identify/?terms=…")
+        page = self.page("identify: GET", identify)
         self.post("identify: POST", identify, page, {
             "user_id": person["user_id"], "rrn_front": person["rrn_front"],
             "rrn_back": person["rrn_back"],
-        }, expect="ars/", name_url="identify/?terms=…")
+        }, expect="ars/")
 
         page = self.page("ars: GET", WIZARD + "ars/")
         self.post("ars: POST call", WIZARD + "ars/", page, {"action": "call"}, expect="ars/")
@@ -101,8 +101,7 @@ class WizardCustomer(FastHttpUser):
         self.post("sms: POST send", WIZARD + "sms/", page, {"action": "send", **identity},
                   expect="sms/")
         page = self.page("sms: GET (code sent)", WIZARD + "sms/")
-        inbox = self.api("handset: GET messages", "GET", f"/phone/api/{phone}/messages/?limit=1",
-                         name_url=f"/phone/api/{{phone}}/messages/?limit=1")
+        inbox = self.api("handset: GET messages", "GET", f"/phone/api/{phone}/messages/?limit=1")
         code = next((m["code"] for m in inbox.get("messages", []) if m.get("code")), None)
         if code is None:
             self.fail("handset: GET messages", "no code in the inbox")
@@ -121,16 +120,14 @@ class WizardCustomer(FastHttpUser):
                             exception=FlowFailed(why), context={})
         raise FlowFailed(why)
 
-    def page(self, step: str, url: str, *, name_url: str | None = None,
-             must_contain: str = "") -> str:
+    def page(self, step: str, url: str, *, must_contain: str = "") -> str:
         with self.client.get(url, name=step, allow_redirects=False, catch_response=True) as r:
             if r.status_code != 200 or (must_contain and must_contain not in r.text):
                 r.failure(f"{r.status_code} {r.headers.get('Location', '')}")
                 raise FlowFailed(step)
             return r.text
 
-    def post(self, step: str, url: str, page: str, data: dict, *, expect: str,
-             name_url: str | None = None) -> str:
+    def post(self, step: str, url: str, page: str, data: dict, *, expect: str) -> str:
         token = CSRF.search(page)
         if token is None:
             self.fail(step, "no CSRF token on the page")
@@ -143,8 +140,7 @@ class WizardCustomer(FastHttpUser):
                 raise FlowFailed(step)
             return location
 
-    def api(self, step: str, method: str, url: str, body: dict | None = None, *,
-            name_url: str | None = None) -> dict:
+    def api(self, step: str, method: str, url: str, body: dict | None = None) -> dict:
         headers = {"Authorization": f"Bearer {TOKEN}"} if TOKEN else {}
         with self.client.request(method, url, name=step, json=body, headers=headers,
                                  catch_response=True) as r:
