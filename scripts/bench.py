@@ -570,9 +570,9 @@ def seed_due_sql(count: int, *, due_in_days: int = 10) -> None:
 
     seed_due signs every certificate it seeds (~1 ms each); here one real certificate is made that
     way and its DER, resident-number ciphertext and VID random are shared by every other row (the
-    lookup hash and serial stay unique, the expiries spread over ten days). Renewal reads each row as
-    it would any other: it decrypts
-    the resident number, recomputes the VID, checks it against the DER, and signs anew."""
+    lookup hash and serial stay unique, the expiries spread over days 2–10 from now). Renewal reads
+    each row as it would any other: it decrypts the resident number, recomputes the VID, checks it
+    against the DER, and signs anew."""
     from django.db import connection
 
     seed_due(1, due_in_days=due_in_days)
@@ -604,8 +604,8 @@ def seed_due_sql(count: int, *, due_in_days: int = 10) -> None:
                 key_type, not_before, not_after, status, revocation_reason, der, issued_name,
                 issued_phone, created_at)
             SELECT k.customer_id, k.id, md5('m' || k.id::text), t.subject, t.key_type,
-                   t.not_before - (k.id % 864000) * interval '1 second',
-                   t.not_after - (k.id % 864000) * interval '1 second',
+                   t.not_before - (k.id % 691200) * interval '1 second',
+                   t.not_after - (k.id % 691200) * interval '1 second',
                    'active', '', t.der, t.issued_name, t.issued_phone, now()
             FROM certificates_sealedkey k CROSS JOIN certificates_certificate t
             WHERE k.customer_id IN (SELECT id FROM accounts_customer WHERE user_id LIKE 'm%%')
