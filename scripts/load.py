@@ -123,12 +123,13 @@ def prepare(workdir: Path, database: str) -> dict:
 class Server:
     """gunicorn as ``make serve`` runs it (2 sync workers), on loopback."""
 
-    def __init__(self, env: dict, port: int, workdir: Path, workers: int = 2):
+    def __init__(self, env: dict, port: int, workdir: Path, workers: int = 2, threads: int = 1):
         self.port = port
         self.database = env["DATABASE_URL"].rsplit("/", 1)[1]
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "certcenter.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--access-logfile", str(workdir / "access.log"),
+             "--workers", str(workers), "--threads", str(threads),
+             "--access-logfile", str(workdir / "access.log"),
              "--error-logfile", str(workdir / "gunicorn.log")],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -372,6 +373,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--run-time", type=int, default=240, help="seconds at most")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOAD_PORT", "8105")))
     parser.add_argument("--database", default=os.environ.get("LOAD_DATABASE", "certcenter_load"))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker (1: make serve's sync workers)")
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--profile", action="store_true",
                         help="sample the workers with py-spy during the run and print a summary")
@@ -385,7 +388,7 @@ def main(argv: list[str]) -> int:
               flush=True)
         env = prepare(workdir, options.database)
         worker(env, "seed", str(options.flows))
-        server = Server(env, options.port, workdir)
+        server = Server(env, options.port, workdir, threads=options.threads)
         try:
             pids = server.worker_pids()
             bare_before = bare_cpu_ms(server)
