@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOAD_STAMP := $(VENV)/.installed-load
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The simulated handset shows every phone's codes: off when DEBUG is off, unless asked for
@@ -11,7 +12,7 @@ SIMULATED_PHONE_ENABLED ?= False
 # The simulator controls (movable clock, channel faults): likewise off unless asked for.
 SIMULATOR_CONTROLS_ENABLED ?= False
 
-.PHONY: run test serve setup install env migrate e2e bench lint clean
+.PHONY: run test serve setup install env migrate e2e bench load lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +57,15 @@ e2e: install env
 ## Benchmarks (scripts, not timed tests); each figure on its own line with its bound and PASS/FAIL
 bench: install env
 	$(PY) scripts/bench.py
+
+$(LOAD_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev,load]"
+	touch $(LOAD_STAMP)
+
+## Load test: gunicorn as `make serve` runs it, on a fresh PostgreSQL database, under Locust
+## (LOAD_ARGS="--flows 600 --users 60 --profile"; see scripts/load.py)
+load: $(LOAD_STAMP) env
+	$(PY) scripts/load.py $(LOAD_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -37,8 +37,17 @@ def insert_many(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         [value if prep is None else prep(value) for prep, value in zip(prepare, row, strict=True)]
         for row in rows
     ]
-    if params:
-        # One transaction (or the caller's): in autocommit, SQLite would commit, and sync to
-        # disk, once per row.
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    if not params:
+        return
+    # One transaction (or the caller's): in autocommit, SQLite would commit, and sync to disk, once
+    # per row.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY streams the rows in one statement: about a third of executemany's cost per row
+            # (which parses and binds each INSERT, even pipelined), the most of it in renewal.
+            copy_sql = f"COPY {table} ({column_list}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
             cursor.executemany(sql, params)

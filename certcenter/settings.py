@@ -109,7 +109,7 @@ if not DATABASES["default"].get("CONN_MAX_AGE"):
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://certcenter")}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "certcenter.sessions"  # database sessions; see certcenter/sessions.py
 # Bank sessions are short and end with the browser; `manage.py clearsessions` (cron) removes them.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

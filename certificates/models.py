@@ -149,6 +149,11 @@ class Certificate(models.Model):
             # PostgreSQL's B-tree deduplication keeps this index a fraction of the others' size
             # and an index-only scan of it counts 1,000,000 rows ~3× faster.
             models.Index(fields=["status"], name="certificate_status"),
+            # What renewal pages through, soonest first: only the active ones. Without it PostgreSQL
+            # sorted every due row for each batch, or stepped over every certificate already
+            # renewed in the window (seconds a batch in a million).
+            models.Index(fields=["not_after"], condition=Q(status="active"),
+                         name="certificate_active_expiry"),
             models.Index(fields=["customer", "status"], name="certificate_customer_status"),
         ]
 

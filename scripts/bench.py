@@ -17,7 +17,10 @@ the local server) with a throw-away CA, so nothing touches the developer's data.
     BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python scripts/bench.py admin
 
 Sections: issuance, renewal, memory, concurrent (PostgreSQL), admin (PostgreSQL), pins,
-identify (SQLite and PostgreSQL), signing, ocsp, crl, clock, overview (PostgreSQL).
+identify (SQLite and PostgreSQL), signing, ocsp, crl, clock, overview (PostgreSQL), pages (gunicorn
+on PostgreSQL, see scripts/load.py), scale (PostgreSQL: two renewal runs over 100,000 due
+certificates, extrapolated to a million; ``BENCH_SCALE_COUNT=1000000 python scripts/bench.py scale``
+for the full run).
 """
 
 import json
@@ -32,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("issuance", "renewal", "memory", "concurrent", "admin", "pins", "identify", "signing",
-            "ocsp", "crl", "clock", "overview")
+            "ocsp", "crl", "clock", "overview", "pages", "scale")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PIN = "135790"
 
@@ -124,6 +127,10 @@ def section_renewal(results: Results, workdir: Path) -> None:
     results.line("renewals_per_s", data["renewed_per_s"], 100, at_most=False, fmt="{:.0f}")
     results.line("renewal_over_raw_sign", data["renewed_per_s"] / data["raw_per_s"], 0.5,
                  at_most=False)
+    results.line("raw_profile_build_sign_per_s", data["raw_profile_per_s"], 100, at_most=False,
+                 fmt="{:.0f}")
+    results.line("renewal_over_raw_profile_build_sign",
+                 data["renewed_per_s"] / data["raw_profile_per_s"], 0.8, at_most=False)
 
 
 def section_memory(results: Results, workdir: Path) -> None:
@@ -162,6 +169,36 @@ def section_concurrent(results: Results, workdir: Path) -> None:
                  fmt="{:.0f}")
     results.line("concurrent_two_runs_s", together, alone["elapsed"], fmt="{:.2f}")
     results.line("concurrent_two_runs_over_one", together / alone["elapsed"], 1.0)
+
+
+def section_scale(results: Results, workdir: Path) -> None:
+    """Two renewal runs at once on PostgreSQL over ``BENCH_SCALE_COUNT`` due certificates (default
+    100,000; 1,000,000 for the full run), seeded in SQL (seed_due_sql); the time is extrapolated to
+    a million linearly (batches of the same size, each one transaction: nothing grows with the
+    count but the table)."""
+    count = int(os.environ.get("BENCH_SCALE_COUNT", "100000"))
+    name = os.environ.get("BENCH_SCALE_DATABASE", "certcenter_bench_scale")
+    env = worker_env(workdir, postgres_database(name))
+    try:
+        run_worker("seed-sql", env, str(count))
+        workers = [start_worker("renew-only", env) for _ in range(2)]
+        both = [finish(w) for w in workers]
+        check = run_worker("count", env)
+    finally:
+        if not os.environ.get("BENCH_SCALE_KEEP"):
+            drop_postgres_database(name)
+    together = max(b["ended"] for b in both) - min(b["started"] for b in both)
+    cpu = sum(b["cpu"] for b in both)
+    print(f"# scale: {count} due; runs renewed {[b['renewed'] for b in both]} in "
+          f"{[round(b['elapsed'], 1) for b in both]} s; {together:.1f} s together, "
+          f"{count / together:.0f}/s; the runs' own CPU {cpu:.1f} s ({count / cpu:.0f} a CPU-second)")
+    results.line("scale_renewed_total", sum(b["renewed"] for b in both), count, at_most=False,
+                 fmt="{:.0f}")
+    results.line("scale_failed", sum(b["failed"] for b in both), 0, fmt="{:.0f}")
+    results.line("scale_due_left", check["due_left"], 0, fmt="{:.0f}")
+    results.line("scale_renewed_twice", check["renewed_twice"], 0, fmt="{:.0f}")
+    results.line("scale_two_runs_1m_extrapolated_s", together * 1_000_000 / count, 300,
+                 fmt="{:.0f}")
 
 
 def section_admin(results: Results, workdir: Path) -> None:
@@ -278,6 +315,30 @@ def section_overview(results: Results, workdir: Path) -> None:
     results.line("export_peak_rss_1m_over_10k", large["peak_rss_mb"] / small["peak_rss_mb"], 1.2)
     results.line("export_1m_rows_per_s", large["rows"] / large["seconds"], 1000, at_most=False,
                  fmt="{:.0f}")
+
+
+def section_pages(results: Results, workdir: Path) -> None:
+    """Every wizard and 인증서 관리 GET against a bare Django template page with {% csrf_token %},
+    both served by ``make serve``'s gunicorn (2 workers, DEBUG off) on PostgreSQL (load.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import load
+
+    name = os.environ.get("BENCH_PAGES_DATABASE", "certcenter_bench_pages")
+    env = load.prepare(workdir, name)
+    try:
+        pages = load.worker(env, "sessions")
+        server = load.Server(env, int(os.environ.get("BENCH_PAGES_PORT", "8106")), workdir)
+        try:
+            measured = load.pages_over_bare(server, pages)
+        finally:
+            server.stop()
+    finally:
+        drop_postgres_database(name)
+    for page, figures in measured.items():
+        print(f"# pages: {page} {figures['page_ms']:.2f} ms of server CPU a request "
+              f"({figures['page_db_ms']:.2f} of it PostgreSQL's), bare page "
+              f"{figures['bare_ms']:.2f} ms")
+        results.line(f"page_{page}_over_bare", figures["ratio"], 0.8, at_most=False)
 
 
 def main(argv: list[str]) -> int:
@@ -508,15 +569,18 @@ def worker_issuance(samples: str = "100") -> None:
 
 
 def worker_renewal(count: str) -> None:
-    """Renewals per second on one process against the raw rate of cryptography's certificate
-    build+sign with the same CA key (a minimal certificate: the floor of any issuance)."""
+    """Renewals per second on one process against two raw rates with the same CA key: cryptography
+    building and signing a minimal certificate (the floor of any issuance), and building and
+    signing the profile's own certificate (what each renewal must produce: same extensions, same
+    identity binding), both sampled between renewal batches."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
+    from django.conf import settings
 
     from certcenter.clock import now
-    from certificates import pki
-    from certificates.ca import load_issuing_ca
+    from certificates import linting, pki
+    from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
     from certificates.renewal import certificates_renew
 
     seed_due(int(count))
@@ -524,9 +588,20 @@ def worker_renewal(count: str) -> None:
     moment = now().replace(microsecond=0)
     public_key = pki.generate_private_key("rsa-2048").public_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "raw")])
-    raw = {"signed": 0, "seconds": 0.0}
+    profile = pki.EndEntityProfile(issuer_cert=ca.cert, crl_url=crl_url(),
+                                   ca_issuers_url=ca_issuers_url(), ocsp_url=ocsp_url(),
+                                   policy_oid=settings.CERTIFICATE_POLICY_OID)
+    subject = pki.end_entity_subject(organization="CertCenter Sim", bank_code="004", name="홍길동",
+                                     serial_suffix="00400000000010001")
+    raw = {"signed": 0, "seconds": 0.0, "profile_signed": 0, "profile_seconds": 0.0}
+    # pkilint's import (~0.2-0.4 s, once a process) is paid before the clock starts: it is not a
+    # cost per certificate, and the raw side has its imports done too.
+    linting.certificate_check(profile.builder(
+        public_key=public_key, subject=subject, serial=1, not_before=moment,
+        not_after=moment + timedelta(days=365), real_name="홍길동", vid=b"\0" * 32,
+    ), issuer_key=ca.key, subject_as_configured=False)
 
-    def raw_chunk(_report=None, size=400):
+    def raw_chunk(_report=None, size=200):
         # Raw signing is sampled between renewal batches, so both see the same machine: this one
         # is shared, and its speed drifts by ±20 % within a minute.
         started = time.perf_counter()
@@ -536,15 +611,81 @@ def worker_renewal(count: str) -> None:
                 serial_number=pki.random_serial(), not_valid_before=moment,
                 not_valid_after=moment + timedelta(days=365),
             ).sign(ca.key, hashes.SHA256())
+        middle = time.perf_counter()
+        for _ in range(size):
+            profile.build(issuer_key=ca.key, public_key=public_key, subject=subject,
+                          serial=pki.random_serial(), not_before=moment,
+                          not_after=moment + timedelta(days=365), real_name="홍길동",
+                          vid=b"\1" * 32)
         raw["signed"] += size
-        raw["seconds"] += time.perf_counter() - started
+        raw["seconds"] += middle - started
+        raw["profile_signed"] += size
+        raw["profile_seconds"] += time.perf_counter() - middle
 
     raw_chunk()
+    spent_before = raw["seconds"] + raw["profile_seconds"]
     started = time.perf_counter()
     report = certificates_renew(progress=raw_chunk)  # the command's default batch size
-    elapsed = time.perf_counter() - started - raw["seconds"] + raw["seconds"] / raw["signed"] * 400
+    sampled = raw["seconds"] + raw["profile_seconds"] - spent_before
+    elapsed = time.perf_counter() - started - sampled
     assert report.renewed == int(count), report.summary()
-    emit({"raw_per_s": raw["signed"] / raw["seconds"], "renewed_per_s": report.renewed / elapsed})
+    emit({"raw_per_s": raw["signed"] / raw["seconds"],
+          "raw_profile_per_s": raw["profile_signed"] / raw["profile_seconds"],
+          "renewed_per_s": report.renewed / elapsed})
+
+
+def seed_due_sql(count: int, *, due_in_days: int = 10) -> None:
+    """PostgreSQL only: ``count`` due certificates in a few SQL statements, for runs of 10⁵–10⁶.
+
+    seed_due signs every certificate it seeds (~1 ms each); here one real certificate is made that
+    way and its DER, resident-number ciphertext and VID random are shared by every other row (the
+    lookup hash and serial stay unique, the expiries spread over days 2–10 from now). Renewal reads
+    each row as it would any other: it decrypts the resident number, recomputes the VID, checks it
+    against the DER, and signs anew."""
+    from django.db import connection
+
+    seed_due(1, due_in_days=due_in_days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_customer (user_id, name, resident_number_encrypted,
+                resident_number_hash, birth_date, phone, email, kind, internet_banking_enrolled,
+                created_at, updated_at)
+            SELECT 'm' || i, c.name, c.resident_number_encrypted, md5(i::text) || md5('m' || i),
+                   c.birth_date, c.phone, '', c.kind, true, now(), now()
+            FROM accounts_customer c CROSS JOIN generate_series(2, %s) AS i
+            WHERE c.user_id = 'bench0000000'
+            """,
+            [count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_sealedkey (customer_id, key_type, sealed_private_key,
+                vid_random_encrypted, pin_failures, created_at)
+            SELECT c.id, k.key_type, k.sealed_private_key, k.vid_random_encrypted, 0, now()
+            FROM accounts_customer c CROSS JOIN certificates_sealedkey k
+            WHERE c.user_id LIKE 'm%%'
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO certificates_certificate (customer_id, sealed_key_id, serial, subject,
+                key_type, not_before, not_after, status, revocation_reason, der, issued_name,
+                issued_phone, created_at)
+            SELECT k.customer_id, k.id, md5('m' || k.id::text), t.subject, t.key_type,
+                   t.not_before - (k.id % 691200) * interval '1 second',
+                   t.not_after - (k.id % 691200) * interval '1 second',
+                   'active', '', t.der, t.issued_name, t.issued_phone, now()
+            FROM certificates_sealedkey k CROSS JOIN certificates_certificate t
+            WHERE k.customer_id IN (SELECT id FROM accounts_customer WHERE user_id LIKE 'm%%')
+            """
+        )
+        cursor.execute("ANALYZE")
+
+
+def worker_seed_sql(count: str) -> None:
+    seed_due_sql(int(count))
+    emit({"seeded": int(count)})
 
 
 def worker_seed(count: str) -> None:
@@ -559,10 +700,12 @@ def worker_renew_only() -> None:
 
     started_at = time.time()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = certificates_renew()
     elapsed = time.perf_counter() - started
     emit({
         "renewed": report.renewed, "failed": report.failed, "elapsed": elapsed,
+        "cpu": time.process_time() - cpu_started,
         "started": started_at, "ended": time.time(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     })
@@ -1163,6 +1306,7 @@ WORKERS = {
     "issuance": worker_issuance,
     "renewal": worker_renewal,
     "seed": worker_seed,
+    "seed-sql": worker_seed_sql,
     "renew-only": worker_renew_only,
     "reset": worker_reset,
     "count": worker_count,

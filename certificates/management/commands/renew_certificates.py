@@ -23,8 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--window-days", type=int, default=None,
                             help="Renew certificates expiring within this many days "
                                  "(default: RENEWAL_WINDOW_DAYS).")
-        parser.add_argument("--batch-size", type=int, default=500,
-                            help="Certificates per transaction (default 500).")
+        parser.add_argument("--batch-size", type=int, default=1000,
+                            help="Certificates per transaction (default 1000).")
         parser.add_argument("--limit", type=int, default=None,
                             help="Stop after this many certificates.")
 
