@@ -10,7 +10,6 @@ from django.utils.translation import gettext
 
 from certcenter.clock import now
 from certificates.models import Certificate, CertificateEvent, CertificateUse, RenewalRun
-from verification.selectors import fraud_reports_open
 
 
 def certificate_current(*, customer_id: int) -> Certificate | None:
@@ -159,7 +158,3 @@ def renewal_run_warnings(*, moment: datetime | None = None) -> list[str]:
                                 "갱신 작업(cron)을 확인하세요.") % {"hours": RENEWAL_RUN_STALE_HOURS})
     return warnings
 
-
-def fraud_reports_open_count() -> int:
-    """How many fraud reports (본인이 요청하지 않음) wait for staff to clear them."""
-    return fraud_reports_open().count()

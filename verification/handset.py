@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import crypto
 from accounts.phone import format_phone
 from certcenter.clock import now
 from certcenter.durations import countdown_text, seconds_until
@@ -35,10 +34,7 @@ def handset_enabled(view):
 
 
 def _body(message: HandsetMessage) -> str:
-    try:
-        return message.body
-    except crypto.DecryptionError:
-        return _("(표시할 수 없는 메시지)")
+    return message.body_or(_("(표시할 수 없는 메시지)"))
 
 
 def _call_outcome(call: HandsetMessage, at) -> str:

@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import crypto
 from accounts.phone import format_phone
 from certcenter.http import client_ip
 from verification import selectors, services
@@ -76,13 +75,6 @@ def handset_api(*methods: str):
     return decorate
 
 
-def _body_text(message: HandsetMessage) -> str:
-    try:
-        return message.body
-    except crypto.DecryptionError:
-        return ""
-
-
 def _json_body(request: HttpRequest) -> dict | None:
     """The request's JSON object ({} when there is no body); None when it is not one."""
     if not request.body.strip():
@@ -101,7 +93,7 @@ def call_json(call: HandsetMessage | None) -> dict | None:
         "id": str(call.challenge_id),
         "state": "ringing",
         "caller": _("%(bank)s ARS") % {"bank": settings.BANK_NAME},
-        "prompt": _body_text(call),
+        "prompt": call.body_or(),
         "digits_expected": ARS_DIGITS,
     }
 
@@ -121,7 +113,7 @@ def messages_view(request: HttpRequest, phone: str) -> JsonResponse:
         return error(
             _("limit는 1에서 %(max)d 사이의 숫자여야 합니다.") % {"max": MESSAGES_MAX_LIMIT}, 400
         )
-    inbox = [(m, _body_text(m)) for m in selectors.handset_inbox(phone=phone, limit=int(raw_limit))]
+    inbox = [(m, m.body_or()) for m in selectors.handset_inbox(phone=phone, limit=int(raw_limit))]
     challenges = selectors.handset_message_challenges(phone=phone, messages=inbox)
     return JsonResponse({
         "phone": format_phone(phone),
@@ -144,6 +136,7 @@ def call_view(request: HttpRequest, phone: str) -> JsonResponse:
 
 
 _NO_CALL = gettext_lazy("전화 수신 중인 ARS 통화가 없습니다.")
+_REPORTED = gettext_lazy("본인이 요청하지 않은 요청으로 신고했습니다. 안내 문자를 확인해 주세요.")
 
 
 @handset_api("POST")
@@ -162,7 +155,7 @@ def call_keys_view(request: HttpRequest, phone: str) -> JsonResponse:
             )
         except services.FraudReportNotFound:  # the call ended a moment ago
             return error(str(_NO_CALL), 404)
-        return JsonResponse({"result": Outcome.REPORTED, "message": _fraud_reported_text(report),
+        return JsonResponse({"result": Outcome.REPORTED, "message": str(_REPORTED),
                              "report_id": report.pk, "call": None})
     form = KeyInForm({"digits": data["digits"]})
     if not form.is_valid():
@@ -186,10 +179,6 @@ def call_hang_up_view(request: HttpRequest, phone: str) -> JsonResponse:
     if ringing is not None:
         services.ars_hang_up(challenge_id=ringing.challenge_id)
     return JsonResponse({"hung_up": ringing is not None, "call": None})
-
-
-def _fraud_reported_text(report) -> str:
-    return _("본인이 요청하지 않은 요청으로 신고했습니다. 안내 문자를 확인해 주세요.")
 
 
 @handset_api("POST")
@@ -219,5 +208,5 @@ def fraud_view(request: HttpRequest, phone: str) -> JsonResponse:
         "source": report.source,
         "challenge_id": str(report.challenge_id) if report.challenge_id else None,
         "blocked_until": report.blocked_until.isoformat(),
-        "message": _fraud_reported_text(report),
+        "message": str(_REPORTED),
     })

@@ -188,6 +188,14 @@ class HandsetMessage(models.Model):
     def body(self) -> str:
         return crypto.decrypt(self.body_encrypted, purpose=HANDSET_BODY_PURPOSE)
 
+    def body_or(self, default: str = "") -> str:
+        """The text, or ``default`` when it no longer opens (a rotated-away key): a handset shows
+        what it can rather than fail."""
+        try:
+            return self.body
+        except crypto.DecryptionError:
+            return default
+
 
 def encrypt_body(text: str) -> str:
     """A handset message as stored: sealed like a resident number (it may carry a code)."""

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import crypto
 from accounts.models import Customer
 from accounts.phone import is_normalized, normalize_phone
 from certcenter.clock import now, today
@@ -578,11 +577,7 @@ def fraud_report_sms(
     ).first()
     if message is None:
         raise FraudReportNotFound
-    try:
-        body = message.body
-    except crypto.DecryptionError:
-        body = ""
-    found = handset_message_challenges(phone=phone, messages=[(message, body)])
+    found = handset_message_challenges(phone=phone, messages=[(message, message.body_or())])
     with transaction.atomic():
         challenge = None
         if message.pk in found:

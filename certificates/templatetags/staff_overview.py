@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from certificates import charts, selectors
 from certificates.models import CertificateEvent
+from verification.selectors import fraud_reports_open
 
 register = template.Library()
 
@@ -38,7 +39,7 @@ def _certificate_figures() -> dict:
     day_labels = [f"{day:%m/%d}" for day in overview.days]
     week_labels = [f"{first:%m/%d}" for first, _last in overview.weeks]
     changelist = reverse("admin:certificates_certificate_changelist")
-    fraud_count = selectors.fraud_reports_open_count()
+    fraud_count = fraud_reports_open().count()  # 본인이 요청하지 않음, waiting for staff
     fraud_url = reverse("admin:verification_fraudreport_changelist") + "?status__exact=open"
     return {
         "overview": overview,
