@@ -44,12 +44,22 @@ from certcenter.http import client_ip
 from certificates import exports, pki
 from certificates.display import format_serial, mask_subject
 from certificates.lifecycle import (
+    RESUME,
+    SUSPEND,
     TransitionRefused,
     certificate_resume,
     certificate_suspend,
     certificates_revoke,
 )
-from certificates.models import Certificate, CertificateEvent, CertificateExport, RevocationList
+from certificates.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateExport,
+    CertificateUse,
+    RenewalRun,
+    RevocationList,
+)
+from certificates.signing import error_messages
 
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
 # A primary key in a revoke link: ASCII digits only (str.isdigit() also takes "²", which int()
@@ -168,6 +178,42 @@ class HoldForm(forms.Form):
         return f"{reason}: {self.cleaned_data['note']}"
 
 
+# -- Uses of a certificate (signatures asked for and checked), on its page ---------------------
+
+class _LatestUses(forms.BaseInlineFormSet):
+    def get_queryset(self):
+        # A certificate signs every day: its page shows the latest uses, not years of them.
+        return super().get_queryset()[:CertificateUseInline.shown]
+
+
+class CertificateUseInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CertificateUse
+    fk_name = "certificate"
+    formset = _LatestUses
+    shown = 50
+    fields = ["created_at", "purpose", "result_display", "masked_customer", "client_ip",
+              "content_digest"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = _("사용 기록 (최근 50건)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer")
+
+    @admin.display(description=_("결과"))
+    def result_display(self, obj):
+        if obj.ok:
+            return gettext("정상")
+        return f"{gettext('거부')}: {obj.result} ({error_messages.get(obj.result, '-')})"
+
+    @admin.display(description=_("고객"))
+    def masked_customer(self, obj):
+        # The customer who signed (for a refusal: who tried, possibly not the owner).
+        return str(obj.customer)
+
+
 @admin.register(Certificate)
 class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # Everything here is read-only; revocation is a permission of its own.
@@ -181,7 +227,7 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     list_per_page = 50
     ordering = ["-id"]
     actions = ["revoke_selected"]
-    inlines = [CertificateEventInline]
+    inlines = [CertificateEventInline, CertificateUseInline]
     fieldsets = [
         (None, {"fields": ["serial", "masked_subject", "masked_customer", "status", "key_type",
                            "not_before", "not_after", "revocation_reason", "revoked_at",
@@ -252,7 +298,7 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     @admin.display(description=_("고객"))
     def masked_customer(self, obj):
-        return f"{obj.customer.user_id} ({mask_name(obj.customer.name)})"
+        return str(obj.customer)
 
     @admin.display(description=_("PEM"))
     def pem_download(self, obj):
@@ -447,8 +493,7 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             **self.admin_site.each_context(request),
             "opts": self.opts, "title": title, "form": form, "action": action,
             "certificate": certificate, "subject": self.masked_subject(certificate),
-            "allowed": (certificate.status == Certificate.Status.ACTIVE if action == "suspend"
-                        else certificate.status == Certificate.Status.SUSPENDED),
+            "allowed": (SUSPEND if action == "suspend" else RESUME).allows(certificate.status),
         }
         return render(request, "admin/certificates/certificate/hold.html", context)
 
@@ -524,54 +569,9 @@ class RevocationListAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelA
 # SealedKey is deliberately not registered: a sealed key has no business in admin.
 
 
-# -- Uses of a certificate (signatures asked for and checked), on its page ---------------------
-
-from certificates.models import CertificateUse  # noqa: E402  (kept with its block: a clean merge)
-
-
-class _LatestUses(forms.BaseInlineFormSet):
-    def get_queryset(self):
-        # A certificate signs every day: its page shows the latest uses, not years of them.
-        return super().get_queryset()[:CertificateUseInline.shown]
-
-
-class CertificateUseInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = CertificateUse
-    fk_name = "certificate"
-    formset = _LatestUses
-    shown = 50
-    fields = ["created_at", "purpose", "result_display", "masked_customer", "client_ip",
-              "content_digest"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["-created_at", "-id"]
-    verbose_name_plural = _("사용 기록 (최근 50건)")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer")
-
-    @admin.display(description=_("결과"))
-    def result_display(self, obj):
-        from certificates.signing import error_messages
-
-        if obj.ok:
-            return gettext("정상")
-        return f"{gettext('거부')}: {obj.result} ({error_messages.get(obj.result, '-')})"
-
-    @admin.display(description=_("고객"))
-    def masked_customer(self, obj):
-        # The customer who signed (for a refusal: who tried, possibly not the owner).
-        return f"{obj.customer.user_id} ({mask_name(obj.customer.name)})"
-
-
-CertificateAdmin.inlines = [*CertificateAdmin.inlines, CertificateUseInline]
 
 
 # -- Renewal runs on record (certificates/renewal.py writes them) -----------------------------------
-
-from certificates.models import RenewalRun  # noqa: E402  (kept with its block: a clean merge)
-
 
 @admin.register(RenewalRun)
 class RenewalRunAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -116,3 +116,12 @@ def ca_issuers_url() -> str:
 
 def ocsp_url() -> str:
     return public_url("certificates:ocsp")
+
+
+def end_entity_profile(ca: IssuingCA) -> pki.EndEntityProfile:
+    """Today's 금융인증서 profile under ``ca``: its policy and its CRL, caIssuers and OCSP URLs.
+    Issuance and renewal both sign under it."""
+    return pki.EndEntityProfile(
+        issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
+        ocsp_url=ocsp_url(), policy_oid=settings.CERTIFICATE_POLICY_OID,
+    )

@@ -65,9 +65,11 @@ def _revoked_entries(*, at: datetime) -> list[tuple[int, datetime, x509.ReasonFl
 def crl_current() -> RevocationList | None:
     """The newest stored CRL (None before the first is published), as it is: never signs.
 
-    It may be past its nextUpdate if cron stopped; callers decide (``crl_usable``).
+    It may be past its nextUpdate if cron stopped; callers decide (``crl_usable``). The DER (megabytes
+    for a large CRL) is left in the database until a caller reads ``der``: a 304, a readiness probe
+    and a signature check whose CRL is already parsed need only the row's number and times.
     """
-    return RevocationList.objects.order_by("-pk").first()
+    return RevocationList.objects.defer("der").order_by("-pk").first()
 
 
 def crl_usable(crl: RevocationList | None) -> bool:

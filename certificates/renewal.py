@@ -27,7 +27,7 @@ from certcenter.clock import now as clock_now
 from certcenter.db import insert_many
 from certcenter.logs import event_log
 from certificates import lifecycle, linting, pki
-from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
+from certificates.ca import end_entity_profile, load_issuing_ca
 from certificates.models import VID_PURPOSE, Certificate, RenewalFailure, RenewalRun
 
 # Past this many failures something is wrong with the run itself (a key, the database): stop and
@@ -166,10 +166,7 @@ def _renew_all(report: RenewalReport, *, run: RenewalRun, moment: datetime, wind
     renewal_run_progress(run, report)
     ca = load_issuing_ca()
     # Renewal issues under today's profile (policy, CRL and AIA URLs), like any issuance.
-    profile = pki.EndEntityProfile(
-        issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
-        ocsp_url=ocsp_url(), policy_oid=settings.CERTIFICATE_POLICY_OID,
-    )
+    profile = end_entity_profile(ca)
     validity = timedelta(days=settings.CERTIFICATE_VALIDITY_DAYS)
     failed_pks: list[int] = []
     after_pk = 0  # a dry run changes nothing, so it pages through by primary key instead

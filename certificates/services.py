@@ -29,7 +29,7 @@ from accounts.models import Customer
 from certcenter.clock import now
 from certificates import lifecycle, linting, notices, pki
 from certificates.audit import event_record
-from certificates.ca import ca_issuers_url, crl_url, load_issuing_ca, ocsp_url
+from certificates.ca import end_entity_profile, load_issuing_ca
 from certificates.linting import CertificateLintFailed
 from certificates.models import (
     REVOCATION_REASON_FOR_REISSUE,
@@ -158,10 +158,7 @@ def _record(*, customer: Customer, plan: _Plan, flow_id: str) -> Certificate:
 def _sign(*, customer: Customer, plan: _Plan) -> bytes:
     """The certificate signed by the CA key, once it lints clean (else CertificateLintFailed)."""
     ca = load_issuing_ca()
-    profile = pki.EndEntityProfile(
-        issuer_cert=ca.cert, crl_url=crl_url(), ca_issuers_url=ca_issuers_url(),
-        ocsp_url=ocsp_url(), policy_oid=settings.CERTIFICATE_POLICY_OID,
-    )
+    profile = end_entity_profile(ca)
     builder = profile.builder(
         public_key=plan.private_key.public_key(),
         subject=plan.subject,
