@@ -42,7 +42,7 @@ from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_office
 from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import exports, pki
-from certificates.display import format_serial, mask_subject
+from certificates.display import format_serial, mask_subject, serial_key
 from certificates.lifecycle import (
     RESUME,
     SUSPEND,
@@ -59,6 +59,7 @@ from certificates.models import (
     RenewalRun,
     RevocationList,
 )
+from certificates.renewal import skipped_text
 from certificates.signing import error_messages
 
 _HEX = re.compile(r"^(?:0x)?[0-9a-fA-F:]{6,}$")
@@ -284,8 +285,7 @@ class CertificateAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         if _HEX.match(term):
             # Serials are typed as viewers show them (77:C0:26:…, upper case, 0x…); a term may
             # also be a user ID that happens to look like hex (cafe12), so both are searched.
-            serial = term.lower().removeprefix("0x").replace(":", "").lstrip("0")
-            condition |= Q(serial=serial)
+            condition |= Q(serial=serial_key(term))
         return queryset.filter(condition), False
 
     @admin.display(description=_("일련번호"), ordering="serial")
@@ -599,12 +599,9 @@ class RenewalRunAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("보류(사유별)"))
     def skipped_by_reason(self, obj):
-        from certificates.renewal import SKIP_REASONS
-
         if not obj.skipped:
             return "0"
-        return ", ".join(f"{SKIP_REASONS.get(reason, reason)} {n}"
-                         for reason, n in sorted(obj.skipped.items()))
+        return skipped_text(obj.skipped)
 
     @admin.display(description=_("실패한 인증서"))
     def failure_table(self, obj):

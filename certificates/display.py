@@ -39,6 +39,12 @@ def _masked(attribute: x509.NameAttribute) -> x509.NameAttribute:
     return x509.NameAttribute(NameOID.COMMON_NAME, f"{mask_name(match['name'])}(){match['suffix']}")
 
 
+def serial_key(typed: str) -> str:
+    """A serial as typed or shown (77:C0:26:…, upper case, 0x…) → as stored: lower-case hex
+    without separators or leading zeros."""
+    return typed.strip().lower().removeprefix("0x").replace(":", "").lstrip("0")
+
+
 def format_serial(serial_hex: str) -> str:
     """1a2b3 → 01:A2:B3, the way certificate viewers show a serial."""
     padded = serial_hex.zfill(len(serial_hex) + len(serial_hex) % 2).upper()

@@ -9,7 +9,9 @@ from cryptography import x509
 from django.conf import settings
 
 from certificates import pki
-from certificates.models import Certificate, RevocationList
+from certificates.display import serial_key
+from certificates.models import Certificate
+from certificates.publication import crl_current
 
 # The audit row's reason field holds 255 characters; finding codes carry no personal data.
 _REASON_LENGTH = 255
@@ -106,7 +108,7 @@ def certificates_lint(
     if statuses:
         queryset = queryset.filter(status__in=list(statuses))
     if serials:
-        queryset = queryset.filter(serial__in=[_serial_key(serial) for serial in serials])
+        queryset = queryset.filter(serial__in=[serial_key(serial) for serial in serials])
     if limit is not None:
         queryset = queryset[:limit]
     for serial, der in queryset.values_list("serial", "der").iterator(chunk_size=chunk_size):
@@ -119,14 +121,9 @@ def certificates_lint(
         report.by_code.update(codes)
         if len(report.examples) < _EXAMPLES:
             report.examples.append(f"{serial}: {', '.join(codes)}")
-    crl = RevocationList.objects.order_by("-pk").first()
+    crl = crl_current()
     if crl is not None:
         report.crl = str(crl)
         report.crl_findings = pki.crl_lint(bytes(crl.der))
         report.by_code.update(finding.code for finding in report.crl_findings)
     return report
-
-
-def _serial_key(serial: str) -> str:
-    # Stored as lower-case hex without separators or leading zeros (as the admin search reads it).
-    return serial.strip().lower().removeprefix("0x").replace(":", "").lstrip("0")

@@ -407,10 +407,6 @@ class RenewalRun(models.Model):
     def __str__(self):
         return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.get_outcome_display()}"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.finished_at is not None
-
 
 class RenewalFailure(models.Model):
     """A certificate a renewal run could not renew, with the error (never personal data)."""

@@ -43,6 +43,12 @@ SKIP_REASONS = {
 }
 
 
+def skipped_text(skipped: dict[str, int]) -> str:
+    """Certificates set aside, by reason: "이름 변경 1, 휴대폰 번호 변경 1"."""
+    return ", ".join(f"{SKIP_REASONS.get(reason, reason)} {n}"
+                     for reason, n in sorted(skipped.items()))
+
+
 @dataclass
 class RenewalReport:
     renewed: int = 0
@@ -61,7 +67,7 @@ class RenewalReport:
         return self.failed == 0
 
     def summary(self) -> str:
-        skipped = ", ".join(f"{SKIP_REASONS.get(k, k)} {v}" for k, v in sorted(self.skipped.items()))
+        skipped = skipped_text(self.skipped)
         prefix = "[dry run] would have " if self.dry_run else ""
         return (
             f"{prefix}renewed: {self.renewed}; "

@@ -89,11 +89,17 @@ class Overview:
     per_day: dict[str, list[int]]  # event kind → counts, one per day in ``days``
     weeks: list[tuple[date, date]]  # (first day, last day) in Seoul
     expiring_per_week: list[int]
-    locked: int
-    suspended: int
 
     def status_count(self, status: str) -> int:
         return next((n for value, _label, n in self.by_status if value == status), 0)
+
+    @property
+    def locked(self) -> int:
+        return self.status_count(Certificate.Status.LOCKED)
+
+    @property
+    def suspended(self) -> int:
+        return self.status_count(Certificate.Status.SUSPENDED)
 
 
 def certificate_overview(*, moment: datetime | None = None) -> Overview:
@@ -130,8 +136,6 @@ def certificate_overview(*, moment: datetime | None = None) -> Overview:
     return Overview(
         by_status=by_status, total=sum(counts.values()), days=days, per_day=per_day,
         weeks=weeks, expiring_per_week=[weekly[f"w{i}"] for i in range(OVERVIEW_WEEKS)],
-        locked=counts.get(Certificate.Status.LOCKED, 0),
-        suspended=counts.get(Certificate.Status.SUSPENDED, 0),
     )
 
 

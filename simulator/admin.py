@@ -171,7 +171,7 @@ class SimulatorControlAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self.control_view(request, forms={"fault": form})
         try:
-            fault = services.fault_set(kind=form.cleaned_data["kind"], phone=form.cleaned_data["phone"],
+            fault = faults.fault_set(kind=form.cleaned_data["kind"], phone=form.cleaned_data["phone"],
                                        seconds=form.cleaned_data["seconds"], user=request.user)
         except ValidationError as error:
             form.add_error(None, error)
@@ -184,7 +184,7 @@ class SimulatorControlAdmin(admin.ModelAdmin):
             return self._back()
         fault_id = request.POST.get("fault")
         try:
-            cleared = services.fault_clear(
+            cleared = faults.fault_clear(
                 fault_id=int(fault_id) if fault_id and fault_id.isdigit() else None,
                 user=request.user)
         except ValidationError as error:

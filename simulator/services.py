@@ -23,7 +23,6 @@ from certificates.ocsp import signer_renew
 from certificates.publication import crl_publish
 from certificates.renewal import RenewalReport, certificates_renew
 from simulator.models import SimulatorAction
-from verification import faults
 
 logger = logging.getLogger(__name__)
 
@@ -150,17 +149,6 @@ def renewal_run(*, user=None, dry_run: bool = False) -> RenewalReport:
 
 
 # --- channel faults ------------------------------------------------------------------------------
-
-
-def fault_set(*, kind: str, phone: str = "", seconds: int | None = None, user=None):
-    """Set a channel fault (logged through ``channel_fault_changed``, like one set on the handset)."""
-    _require_controls()
-    return faults.fault_set(kind=kind, phone=phone, seconds=seconds, user=user)
-
-
-def fault_clear(*, phone: str | None = None, fault_id: int | None = None, user=None) -> int:
-    _require_controls()
-    return faults.fault_clear(phone=phone, fault_id=fault_id, user=user)
 
 
 def fault_changed_log(sender, *, description: str, user=None, **kwargs) -> None:

@@ -99,7 +99,9 @@ def fault_set(*, kind: str, phone: str = "", seconds: int | None = None, user=No
 
 @transaction.atomic
 def fault_clear(*, phone: str | None = None, fault_id: int | None = None, user=None) -> int:
-    """Clear one fault (``fault_id``), a phone's faults (``phone``; "" the all-phones ones), or all."""
+    """Clear one fault (``fault_id``), a phone's faults (``phone``; "" the all-phones ones), or all.
+    ValidationError with the controls off, as for ``fault_set``."""
+    _require_controls()
     faults = ChannelFault.objects.all()
     if fault_id is not None:
         faults = faults.filter(pk=fault_id)
@@ -155,8 +157,7 @@ def sms_arrivals(*, fault: ChannelFault | None, phone: str, at: datetime) -> lis
         held = HandsetMessage.objects.filter(
             phone=phone, kind=HandsetMessage.Kind.SMS, created_at__gt=at
         )
-        if held.exists():
-            held.update(created_at=at + timedelta(seconds=1))
+        if held.update(created_at=at + timedelta(seconds=1)):  # one held back: this one first
             return [at]
         return [at + timedelta(seconds=fault.seconds)]
     return [at]

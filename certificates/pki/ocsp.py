@@ -10,13 +10,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from certificates.pki.authority import (
-    CA_ORGANIZATION,
-    CA_ORGANIZATIONAL_UNIT,
     SIGNATURE_HASH,
     authority_key_identifier,
+    ca_name,
     random_serial,
     require_aware,
 )
@@ -61,12 +60,7 @@ def create_responder_certificate(
         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
         encipher_only=False, decipher_only=False,
     )
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, CA_ORGANIZATION),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_ORGANIZATIONAL_UNIT),
-        x509.NameAttribute(NameOID.COMMON_NAME, RESPONDER_COMMON_NAME),
-    ])
+    name = ca_name(RESPONDER_COMMON_NAME)
     extensions = [
         x509.Extension(ExtensionOID.BASIC_CONSTRAINTS, True, x509.BasicConstraints(False, None)),
         x509.Extension(ExtensionOID.KEY_USAGE, True, usage),
