@@ -42,14 +42,15 @@ PIN = "135790"
 
 # -- Orchestration (no Django in this process) --------------------------------------------------
 
-def run_worker(task: str, env: dict, *args: str) -> dict:
+def run_worker(task: str, env: dict, *args: str, script: Path = Path(__file__)) -> dict:
+    """Run one of ``script``'s Django workers (this one's by default) and return its JSON answer."""
     result = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--worker", task, *args],
+        [sys.executable, str(script), "--worker", task, *args],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"bench worker {task} failed")
+        raise SystemExit(f"{script.stem} worker {task} failed")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -87,7 +88,7 @@ def postgres_database(name: str) -> str:
     import psycopg
 
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
@@ -326,7 +327,7 @@ def section_pages(results: Results, workdir: Path) -> None:
     name = os.environ.get("BENCH_PAGES_DATABASE", "certcenter_bench_pages")
     env = load.prepare(workdir, name)
     try:
-        pages = load.worker(env, "sessions")
+        pages = run_worker("sessions", env, script=load.SCRIPT)
         server = load.Server(env, int(os.environ.get("BENCH_PAGES_PORT", "8106")), workdir)
         try:
             measured = load.pages_over_bare(server, pages)
@@ -568,7 +569,6 @@ def worker_issuance(samples: str = "100") -> None:
           # unlinted issuance (the medians of the two sides alone wander by more than the lint).
           "lint_ms": (statistics.median(without_lint) + statistics.median(
               [a - b for a, b in zip(with_lint, without_lint, strict=True)])) * 1000,
-          "lint_median_ms": statistics.median(with_lint) * 1000,
           "nolint_ms": statistics.median(without_lint) * 1000,
           "floor_ms": statistics.median(floor) * 1000})
 
@@ -598,7 +598,7 @@ def worker_renewal(count: str) -> None:
                                    policy_oid=settings.CERTIFICATE_POLICY_OID)
     subject = pki.end_entity_subject(organization="CertCenter Sim", bank_code="004", name="홍길동",
                                      serial_suffix="00400000000010001")
-    raw = {"signed": 0, "seconds": 0.0, "profile_signed": 0, "profile_seconds": 0.0}
+    raw = {"signed": 0, "seconds": 0.0, "profile_seconds": 0.0}  # as many of each kind
     # pkilint's import (~0.2-0.4 s, once a process) is paid before the clock starts: it is not a
     # cost per certificate, and the raw side has its imports done too.
     linting.certificate_check(profile.builder(
@@ -624,7 +624,6 @@ def worker_renewal(count: str) -> None:
                           vid=b"\1" * 32)
         raw["signed"] += size
         raw["seconds"] += middle - started
-        raw["profile_signed"] += size
         raw["profile_seconds"] += time.perf_counter() - middle
 
     raw_chunk()
@@ -635,7 +634,7 @@ def worker_renewal(count: str) -> None:
     elapsed = time.perf_counter() - started - sampled
     assert report.renewed == int(count), report.summary()
     emit({"raw_per_s": raw["signed"] / raw["seconds"],
-          "raw_profile_per_s": raw["profile_signed"] / raw["profile_seconds"],
+          "raw_profile_per_s": raw["signed"] / raw["profile_seconds"],
           "renewed_per_s": report.renewed / elapsed})
 
 
@@ -744,23 +743,28 @@ def worker_count() -> None:
     })
 
 
-def worker_admin(count: str) -> None:
-    """Seed ``count`` certificate rows with SQL (fake signatures) and time three admin pages."""
-    from django.contrib.auth import get_user_model
+def seed_pg_ten_per_customer(*, prefix: str, rows: int, phone_from: int) -> bytes:
+    """The base of a ``rows``-certificate SQL seed at ten certificates a customer: ``rows`` // 10
+    customers with sealed keys (seed_pg_customers), and one real certificate (seed_due) whose DER
+    is returned for every fake row to reuse."""
     from django.db import connection
-    from django.test import Client
-    from django.urls import reverse
-    from django_otp import DEVICE_ID_SESSION_KEY
 
-    from certcenter.services import staff_totp_enrol
     from certificates.models import Certificate
 
-    rows = int(count)
-    customers = rows // 10
-    seed_due(1)  # one real certificate whose DER every fake row reuses
+    seed_due(1)
     der = bytes(Certificate.objects.values_list("der", flat=True).get())
     with connection.cursor() as cursor:
-        seed_pg_customers(cursor, prefix="c", count=customers, phone_from=30000000)
+        seed_pg_customers(cursor, prefix=prefix, count=rows // 10, phone_from=phone_from)
+    return der
+
+
+def worker_admin(count: str) -> None:
+    """Seed ``count`` certificate rows with SQL (fake signatures) and time three admin pages."""
+    from django.db import connection
+    from django.urls import reverse
+
+    der = seed_pg_ten_per_customer(prefix="c", rows=int(count), phone_from=30000000)
+    with connection.cursor() as cursor:
         # Each customer: one active certificate and nine older ones (renewed / revoked / expired).
         cursor.execute(
             """
@@ -788,13 +792,8 @@ def worker_admin(count: str) -> None:
         cursor.execute("SELECT serial FROM certificates_certificate ORDER BY id LIMIT 1 OFFSET %s",
                        [total // 2])
         serial = cursor.fetchone()[0]
-    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "x")
-    client = Client()
-    client.force_login(user)
     # DEBUG is off, so admin wants a TOTP-verified session (README "Staff login"), as in production.
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = staff_totp_enrol(user=user).persistent_id
-    session.save()
+    client = bench_staff_client()
     changelist = reverse("admin:certificates_certificate_changelist")
     pages = {
         "first_page": changelist,
@@ -1210,13 +1209,9 @@ def worker_overview_seed(count: str) -> None:
 
     from certificates.models import Certificate
 
-    rows = int(count)
-    customers = rows // 10
-    seed_due(1)  # one real certificate whose DER every fake row reuses
-    der = bytes(Certificate.objects.values_list("der", flat=True).get())
-    Certificate.objects.all().delete()
+    der = seed_pg_ten_per_customer(prefix="o", rows=int(count), phone_from=40000000)
+    Certificate.objects.all().delete()  # the real one: only the fake rows are counted
     with connection.cursor() as cursor:
-        seed_pg_customers(cursor, prefix="o", count=customers, phone_from=40000000)
         # g = 1 is the customer's current certificate, created within the last year; g = 2..10
         # are the ones before it, a year apart each.
         cursor.execute(

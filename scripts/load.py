@@ -26,7 +26,6 @@ if any fails. ``Server`` is shared with ``bench.py pages``.
 import argparse
 import csv
 import http.client
-import json
 import os
 import statistics
 import subprocess
@@ -36,12 +35,21 @@ import threading
 import time
 from pathlib import Path
 
+from bench import (
+    PIN,
+    POSTGRES_URL,
+    Results,
+    drop_postgres_database,
+    emit,
+    postgres_database,
+    run_worker,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
+SCRIPT = Path(__file__)  # run_worker(..., script=SCRIPT) runs this file's workers (below)
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PIN = "135790"
 BARE_URL = "/bench/bare/"
 
 
@@ -59,22 +67,6 @@ def customer(index: int) -> dict:
 
 
 # -- The server -------------------------------------------------------------------------------
-
-def postgres_database(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 def server_env(workdir: Path, database_url: str) -> dict:
     """``make serve``'s environment, on a throw-away database and CA, the handset switched on."""
@@ -99,16 +91,6 @@ def server_env(workdir: Path, database_url: str) -> dict:
 def manage(env: dict, *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-
-
-def worker(env: dict, task: str, *args: str) -> dict:
-    """Run one of this script's Django workers (below) and return its JSON answer."""
-    result = subprocess.run([PYTHON, str(Path(__file__)), "--worker", task, *args], cwd=ROOT,
-                            env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"load worker {task} failed")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def prepare(workdir: Path, database: str) -> dict:
@@ -223,18 +205,6 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
-
-
-class Results:
-    def __init__(self):
-        self.failed = False
-
-    def line(self, name: str, value: float, bound: float, *, at_most: bool = True, fmt="{:.2f}"):
-        ok = value <= bound if at_most else value >= bound
-        self.failed |= not ok
-        relation = "" if at_most else ">= "
-        print(f"{name}: {fmt.format(value)} (bound {relation}{fmt.format(bound)}) "
-              f"{'PASS' if ok else 'FAIL'}", flush=True)
 
 
 # -- The load test ------------------------------------------------------------------------------
@@ -387,7 +357,7 @@ def main(argv: list[str]) -> int:
         print(f"load: preparing database {options.database} and {options.flows} customers",
               flush=True)
         env = prepare(workdir, options.database)
-        worker(env, "seed", str(options.flows))
+        run_worker("seed", env, str(options.flows), script=SCRIPT)
         server = Server(env, options.port, workdir, threads=options.threads)
         try:
             pids = server.worker_pids()
@@ -404,8 +374,8 @@ def main(argv: list[str]) -> int:
                 raise SystemExit("a gunicorn worker was replaced during the run: CPU not counted")
         finally:
             server.stop()
-        check = worker(env, "verify")
-        floor = worker(env, "floor")
+        check = run_worker("verify", env, script=SCRIPT)
+        floor = run_worker("floor", env, script=SCRIPT)
         if not options.keep_database:
             drop_postgres_database(options.database)
 
@@ -438,10 +408,6 @@ def main(argv: list[str]) -> int:
 
 
 # -- Workers (Django set up on the load test's database) ------------------------------------------
-
-def emit(data: dict) -> None:
-    print(json.dumps(data), flush=True)
-
 
 def worker_seed(count: str) -> None:
     """The locustfile's customers, in bulk (the same fields customer_create fills)."""
@@ -528,6 +494,7 @@ def worker_sessions() -> None:
     page's URL and the cookie that shows it (GETs change nothing, so one session serves them all)."""
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
+    from django.urls import reverse
 
     from accounts.services import customer_create
     from certcenter.clock import now
@@ -588,8 +555,6 @@ def worker_sessions() -> None:
                            ("manage_revoke", "manage_revoke"),
                            ("manage_suspend", "manage_suspend"),
                            ("cloud_devices", "cloud_devices")):
-        from django.urls import reverse
-
         pages[name] = (reverse(f"certificates:{url_name}"), connected)
     emit(pages)
 

@@ -21,7 +21,11 @@ SCRIPTS = ROOT / "scripts"
 def load():
     spec = importlib.util.spec_from_file_location("load", SCRIPTS / "load.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(SCRIPTS))  # load.py imports from bench.py, as it does run as a script
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPTS))
     return module
 
 
