@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import PermissionDenied
 
 # Staff roles (the groups come from certificates' data migration): reviewers (인증서 검토자) only
 # look; officers (인증서 관리자) hold this permission, revoke, and act on a customer's own request,
@@ -71,3 +72,13 @@ class StaffChangeListMixin:
         changelist = super().get_changelist_instance(request)
         changelist.search_help_text = self.get_search_help_text(request)
         return changelist
+
+
+class ClearActionMixin:
+    """For an admin whose ``clear_selected`` action needs ``has_clear_permission``: a reviewer is
+    not offered it, and posting it anyway is refused (403), not silently ignored."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.POST.get("action") == "clear_selected" and not self.has_clear_permission(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)

@@ -1,9 +1,10 @@
 """Request helpers shared by the apps' views."""
 
 import ipaddress
+from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -29,3 +30,19 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def setting_or_404(name: str):
+    """A view decorator: the view answers only while ``settings.<name>`` is on; otherwise a 404,
+    before anything else runs (the simulator's demo switches)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not getattr(settings, name):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -11,12 +11,12 @@ from functools import wraps
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from certcenter.http import setting_or_404
 from simulator import services
 from simulator.forms import ClockDateForm, ClockForwardForm, FaultForm, RenewalForm
 from simulator.models import CONTROL_PERMISSION, SimulatorAction
@@ -27,14 +27,7 @@ RECENT_ACTIONS = 20
 logger = logging.getLogger(__name__)
 
 
-def _enabled_only(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not services.controls_enabled():
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+_enabled_only = setting_or_404("SIMULATOR_CONTROLS_ENABLED")
 
 
 def _error_text(error: ValidationError) -> str:

@@ -4,13 +4,18 @@ from contextlib import suppress
 
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_phone
 from accounts.phone import normalize_phone
-from certcenter.admin import ReadOnlyAdminMixin, StaffChangeListMixin, is_officer
+from certcenter.admin import (
+    ClearActionMixin,
+    ReadOnlyAdminMixin,
+    StaffChangeListMixin,
+    is_officer,
+)
 from certcenter.clock import today
 from verification.models import Challenge, DailyFailureCount, FraudReport, HandsetMessage
 from verification.purposes import purpose_label
@@ -75,7 +80,8 @@ class HandsetMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyFailureCount)
-class DailyFailureCountAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DailyFailureCountAdmin(ClearActionMixin, StaffChangeListMixin, ReadOnlyAdminMixin,
+                             admin.ModelAdmin):
     """Customers stopped for the day by ``VERIFICATION_DAILY_MAX_FAILURES``; officers may clear it
     (for a customer who called and proved who they are), reviewers only look."""
 
@@ -100,26 +106,18 @@ class DailyFailureCountAdmin(StaffChangeListMixin, ReadOnlyAdminMixin, admin.Mod
 
     @admin.action(description=_("선택한 고객의 하루 인증 오류 제한 해제"), permissions=["clear"])
     def clear_selected(self, request, queryset):
-        if not self.has_clear_permission(request):
-            raise PermissionDenied
         rows = list(queryset)
         cleared = daily_failures_clear(customer_ids=[row.pk for row in rows])
         for row in rows:
             self.log_change(request, row, "하루 인증 오류 제한 해제")
         self.message_user(request, _("%(n)d명의 하루 인증 오류 제한을 해제했습니다.") % {"n": cleared})
 
-    def changelist_view(self, request, extra_context=None):
-        # A reviewer is not offered the action; posting it anyway is refused, not silently ignored.
-        if request.POST.get("action") == "clear_selected" and not self.has_clear_permission(request):
-            raise PermissionDenied
-        return super().changelist_view(request, extra_context)
-
 
 # --- fraud reports ("본인이 요청하지 않음") -------------------------------------------------------
 
 
 @admin.register(FraudReport)
-class FraudReportAdmin(ReadOnlyAdmin):
+class FraudReportAdmin(ClearActionMixin, ReadOnlyAdmin):
     """Reports from the handset. Officers clear one once the customer called the bank and it was
     their own request after all (the block lifts at once); reviewers only look."""
 
@@ -147,16 +145,8 @@ class FraudReportAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("선택한 신고 해제 (발급 제한 해제)"), permissions=["clear"])
     def clear_selected(self, request, queryset):
-        if not self.has_clear_permission(request):
-            raise PermissionDenied
         rows = list(queryset.filter(status=FraudReport.Status.OPEN))
         cleared = fraud_reports_clear(report_ids=[row.pk for row in rows], cleared_by=request.user)
         for row in rows:
             self.log_change(request, row, "본인 요청 아님 신고 해제")
         self.message_user(request, _("%(n)d건의 신고를 해제했습니다.") % {"n": cleared})
-
-    def changelist_view(self, request, extra_context=None):
-        # A reviewer is not offered the action; posting it anyway is refused, not silently ignored.
-        if request.POST.get("action") == "clear_selected" and not self.has_clear_permission(request):
-            raise PermissionDenied
-        return super().changelist_view(request, extra_context)

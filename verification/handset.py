@@ -3,7 +3,6 @@
 Every view here is a 404 unless ``SIMULATED_PHONE_ENABLED`` is on, checked on each request.
 """
 
-from functools import wraps
 from uuid import UUID
 
 from django.conf import settings
@@ -17,20 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.phone import format_phone
 from certcenter.clock import now
 from certcenter.durations import countdown_text, seconds_until
-from certcenter.http import client_ip
+from certcenter.http import client_ip, setting_or_404
 from verification import faults, selectors, services
 from verification.forms import ChannelFaultForm, KeyInForm
 from verification.models import Challenge, FraudReport, HandsetMessage
 
-
-def handset_enabled(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not settings.SIMULATED_PHONE_ENABLED:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+handset_enabled = setting_or_404("SIMULATED_PHONE_ENABLED")
 
 
 def _body(message: HandsetMessage) -> str:
@@ -150,14 +141,7 @@ def _fault_context(phone: str) -> dict:
             "fault_form": ChannelFaultForm()}
 
 
-def faults_enabled(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not settings.SIMULATOR_CONTROLS_ENABLED:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+faults_enabled = setting_or_404("SIMULATOR_CONTROLS_ENABLED")
 
 
 @handset_enabled
