@@ -173,8 +173,7 @@ class ResumeView(_HoldView):
         form = SmsCodeForm(self.request.POST)
         if not self.state.get("sms"):
             form.is_valid()
-            form.add_error(None, ValidationError(_("먼저 ‘인증번호 요청’을 눌러 주세요."),
-                                                 code="no_code"))
+            form.add_error(None, ValidationError(form.error_messages["no_code"], code="no_code"))
         elif form.is_valid():
             result = verification.sms_verify(
                 challenge_id=self.state["sms"], code=form.cleaned_data["code"],
@@ -183,8 +182,7 @@ class ResumeView(_HoldView):
             if result.ok:
                 return self.resume()
             form.add_error("code", ValidationError(result.message, code=result.reason))
-        form.data = form.data.copy()
-        form.data["code"] = ""
+        form.clear_code()
         return self.render_step(form=form)
 
     def resume(self):
@@ -204,8 +202,9 @@ class ResumeView(_HoldView):
         context = {"error": error, "masked_phone": self.customer.masked_phone,
                    "ars_ok": bool(state.get("ars_ok")), "code_form": form or SmsCodeForm(),
                    "code_validity": duration_text(settings.SMS_CODE_TTL)}
-        ars = state.get("ars") and Challenge.objects.filter(pk=state["ars"]).first()
-        if ars and not state.get("ars_ok"):
+        ars = state.get("ars") and not state.get("ars_ok") \
+            and Challenge.objects.filter(pk=state["ars"]).first()
+        if ars:
             context.update(verification.ars_call_display(challenge=ars, flow_id=state["id"]))
         sms = state.get("sms") and Challenge.objects.filter(pk=state["sms"]).first()
         if sms:

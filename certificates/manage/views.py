@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -33,20 +32,10 @@ from certificates.services import (
 )
 from certificates.signing import refusal_text
 
-# 이용 기기 is the cloud room's page; its path stands in while its name does not resolve.
-DEVICES_PATH = "/personal/finance-cert/cloud/devices/"
-
-
-def _devices_url() -> str:
-    try:
-        return reverse("certificates:cloud_devices")
-    except NoReverseMatch:
-        return DEVICES_PATH
-
 
 def _room(tab: str) -> dict:
     """What every page of the room shows: its tabs, this one marked."""
-    return {"tab": tab, "devices_url": _devices_url()}
+    return {"tab": tab}
 
 
 def _details(certificate: Certificate) -> dict:
