@@ -43,6 +43,12 @@ def _shown(transfer: dict) -> dict:
     return {**transfer, "amount_display": texts.won(transfer["amount"])}
 
 
+def _to_login(request):
+    """Without a banking session: off to 로그인, saying why."""
+    messages.info(request, _("금융인증서로 로그인한 뒤 이용해 주세요."))
+    return redirect("certificates:bank_login")
+
+
 def _certificate_needed(request, problem: str):
     """A page leading to 발급 (no certificate) or 재발급 (locked, to be reissued, expired)."""
     return render(request, "certificates/banking/certificate_needed.html", {"problem": problem})
@@ -126,7 +132,9 @@ class SigningView(View):
         return {}
 
     def expired(self):
-        raise NotImplementedError
+        """The request to sign is gone (taken, or its time is up): start again from its page."""
+        messages.error(self.request, REQUEST_EXPIRED)
+        return redirect(self.retry_url())
 
     def retry_url(self) -> str:
         raise NotImplementedError
@@ -155,10 +163,6 @@ class LoginView(SigningView):
         text = texts.login_text(customer=self.customer, at=now(), nonce=nonce)
         return bank.request_put(self.request, self.request_key, nonce=nonce, content=text)
 
-    def expired(self):
-        messages.error(self.request, REQUEST_EXPIRED)
-        return redirect("certificates:bank_login")
-
     def retry_url(self):
         return "certificates:bank_login"
 
@@ -175,8 +179,7 @@ class BankSignedInMixin:
         return session.customer if session else None
 
     def not_signed_in(self):
-        messages.info(self.request, _("금융인증서로 로그인한 뒤 이용해 주세요."))
-        return redirect("certificates:bank_login")
+        return _to_login(self.request)
 
 
 class TransferConfirmView(BankSignedInMixin, SigningView):
@@ -191,10 +194,6 @@ class TransferConfirmView(BankSignedInMixin, SigningView):
 
     def extra_context(self, pending):
         return {"transfer": _shown(pending["transfer"])}
-
-    def expired(self):
-        messages.error(self.request, REQUEST_EXPIRED)
-        return redirect("certificates:bank_transfer")
 
     def retry_url(self):
         return "certificates:bank_transfer"
@@ -229,8 +228,7 @@ def bank_session_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if bank.bank_session(request) is None:
-            messages.info(request, _("금융인증서로 로그인한 뒤 이용해 주세요."))
-            return redirect("certificates:bank_login")
+            return _to_login(request)
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -32,7 +32,3 @@ class ConnectCodeForm(SmsCodeForm):
         help_text=_("다음부터 이 브라우저에서는 인증번호 없이 연결됩니다. 여러 사람이 함께 쓰는 "
                     "PC에서는 선택하지 마세요."),
     )
-    error_messages = {
-        **SmsCodeForm.error_messages,
-        "no_code": _("먼저 ‘인증번호 요청’을 눌러 주세요."),
-    }

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -49,11 +49,8 @@ _ID = re.compile(r"[0-9]{1,18}")
 
 
 def default_next() -> str:
-    """After connecting: 인증서 관리 (from the manage room), else the 금융인증서 menu."""
-    try:
-        return reverse("certificates:manage")
-    except NoReverseMatch:
-        return reverse("personal")
+    """After connecting: 인증서 관리."""
+    return reverse("certificates:manage")
 
 
 def next_url(request) -> str:
@@ -132,8 +129,7 @@ class ConnectView(View):
                 # a message left unread would surface on some later page.
                 return redirect(next_url(request))
             code_form.add_error("code", ValidationError(entry.message, code=entry.reason))
-        code_form.data = code_form.data.copy()
-        code_form.data["code"] = ""
+        code_form.clear_code()
         return self.render_connect(identity, code_form, pending)
 
     def render_connect(self, identity_form, code_form, pending: PendingCode):

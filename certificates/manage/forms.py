@@ -8,12 +8,7 @@ from certcenter.text import ascii_digits
 from certificates.pinpad import PinEntryForm
 from certificates.pins import error_messages as pin_errors
 from certificates.services import change_pin_errors
-
-
-class NewPinInput(forms.PasswordInput):
-    def __init__(self):
-        super().__init__({"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": "6",
-                          "autocomplete": "new-password"}, render_value=False)
+from certificates.wizard.forms import SecretNumericInput
 
 
 class PinChangeForm(PinEntryForm):
@@ -24,11 +19,13 @@ class PinChangeForm(PinEntryForm):
     """
 
     new_pin = forms.CharField(
-        label=_("새 비밀번호 (숫자 6자리)"), max_length=6, strip=False, widget=NewPinInput(),
+        label=_("새 비밀번호 (숫자 6자리)"), max_length=6, strip=False,
+        widget=SecretNumericInput(attrs={"maxlength": "6", "autocomplete": "new-password"}),
         error_messages={"required": _("새 비밀번호 6자리를 입력해 주세요.")},
     )
     new_pin_confirm = forms.CharField(
-        label=_("새 비밀번호 확인"), max_length=6, strip=False, widget=NewPinInput(),
+        label=_("새 비밀번호 확인"), max_length=6, strip=False,
+        widget=SecretNumericInput(attrs={"maxlength": "6", "autocomplete": "new-password"}),
         error_messages={"required": _("확인을 위해 새 비밀번호를 한 번 더 입력해 주세요.")},
     )
 

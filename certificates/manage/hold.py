@@ -12,10 +12,9 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -24,10 +23,9 @@ from certcenter.durations import duration_text, remaining
 from certcenter.http import client_ip
 from certificates import selectors
 from certificates.cloud.session import cloud_connection_required, cloud_customer
-from certificates.display import format_serial
 from certificates.lifecycle import TransitionRefused, certificate_resume, certificate_suspend
 from certificates.manage import forms
-from certificates.manage.views import _room
+from certificates.manage.views import RoomView
 from certificates.models import Certificate, CertificateEvent
 from certificates.wizard.forms import SmsCodeForm
 from verification import services as verification
@@ -41,35 +39,23 @@ RESUME_PURPOSE_LABEL = _("금융인증서 효력회복")
 RESUME_SESSION_KEY = "certcenter.manage_resume"
 
 
-class _HoldView(View):
+class _HoldView(RoomView):
     """The connected customer's current certificate, refused (with why) if not in ``allowed``."""
 
     allowed: str
-    tab: str
-    title: str
 
     def dispatch(self, request, *args, **kwargs):
         self.customer = cloud_customer(request)
         self.certificate = selectors.certificate_current(customer_id=self.customer.pk)
         if self.certificate is None or self.certificate.status != self.allowed \
                 or self.certificate.not_after < now():
-            return self.refuse()
+            return self.refuse(self.refusal())
         return super().dispatch(request, *args, **kwargs)
 
-    def refuse(self):
-        reason = selectors.certificate_use_problem(self.certificate) or "active"
+    def refusal(self) -> str:
         if self.certificate is not None and self.certificate.not_after < now():
-            reason = "expired"  # past its validity, a hold no longer matters: reissue
-        certificates = selectors.certificates_of_customer(customer_id=self.customer.pk)
-        context = {**_room(self.tab), "title": self.title, "reason": reason,
-                   "certificate": self.certificate,
-                   "latest": certificates[0] if certificates else None}
-        return render(self.request, "certificates/manage/refused.html", context)
-
-    def page(self, template: str, **context):
-        context = {**_room(self.tab), "title": self.title, "certificate": self.certificate,
-                   "serial_display": format_serial(self.certificate.serial), **context}
-        return render(self.request, template, context)
+            return "expired"  # past its validity, a hold no longer matters: reissue
+        return selectors.certificate_use_problem(self.certificate) or "active"
 
 
 @method_decorator([never_cache, cloud_connection_required], name="dispatch")
@@ -173,8 +159,7 @@ class ResumeView(_HoldView):
         form = SmsCodeForm(self.request.POST)
         if not self.state.get("sms"):
             form.is_valid()
-            form.add_error(None, ValidationError(_("먼저 ‘인증번호 요청’을 눌러 주세요."),
-                                                 code="no_code"))
+            form.add_error(None, ValidationError(form.error_messages["no_code"], code="no_code"))
         elif form.is_valid():
             result = verification.sms_verify(
                 challenge_id=self.state["sms"], code=form.cleaned_data["code"],
@@ -183,8 +168,7 @@ class ResumeView(_HoldView):
             if result.ok:
                 return self.resume()
             form.add_error("code", ValidationError(result.message, code=result.reason))
-        form.data = form.data.copy()
-        form.data["code"] = ""
+        form.clear_code()
         return self.render_step(form=form)
 
     def resume(self):
@@ -204,8 +188,9 @@ class ResumeView(_HoldView):
         context = {"error": error, "masked_phone": self.customer.masked_phone,
                    "ars_ok": bool(state.get("ars_ok")), "code_form": form or SmsCodeForm(),
                    "code_validity": duration_text(settings.SMS_CODE_TTL)}
-        ars = state.get("ars") and Challenge.objects.filter(pk=state["ars"]).first()
-        if ars and not state.get("ars_ok"):
+        ars = state.get("ars") and not state.get("ars_ok") \
+            and Challenge.objects.filter(pk=state["ars"]).first()
+        if ars:
             context.update(verification.ars_call_display(challenge=ars, flow_id=state["id"]))
         sms = state.get("sms") and Challenge.objects.filter(pk=state["sms"]).first()
         if sms:

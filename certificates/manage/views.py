@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -33,21 +32,6 @@ from certificates.services import (
 )
 from certificates.signing import refusal_text
 
-# 이용 기기 is the cloud room's page; its path stands in while its name does not resolve.
-DEVICES_PATH = "/personal/finance-cert/cloud/devices/"
-
-
-def _devices_url() -> str:
-    try:
-        return reverse("certificates:cloud_devices")
-    except NoReverseMatch:
-        return DEVICES_PATH
-
-
-def _room(tab: str) -> dict:
-    """What every page of the room shows: its tabs, this one marked."""
-    return {"tab": tab, "devices_url": _devices_url()}
-
 
 def _details(certificate: Certificate) -> dict:
     if not certificate.der:
@@ -64,7 +48,7 @@ def overview(request):
     customer = cloud_customer(request)
     certificates = selectors.certificates_of_customer(customer_id=customer.pk)
     current = next((each for each in certificates if each.is_current), None)
-    context = {**_room("overview"), "customer": customer, "certificates": certificates,
+    context = {"tab": "overview", "customer": customer, "certificates": certificates,
                "current": current}
     if current is not None:
         context.update(
@@ -90,12 +74,35 @@ def certificate_pem(request):
     return response
 
 
+class RoomView(View):
+    """A page of the room (its ``tab`` marked) about the connected customer's current certificate.
+
+    Subclasses set ``self.customer`` and ``self.certificate`` in ``dispatch`` and answer with
+    ``page`` or, when the certificate cannot be used there, ``refuse`` (which says why).
+    """
+
+    tab: str
+    title: str
+
+    def page(self, template: str, **context):
+        context = {"tab": self.tab, "title": self.title, "certificate": self.certificate,
+                   "serial_display": format_serial(self.certificate.serial), **context}
+        return render(self.request, template, context)
+
+    def refuse(self, reason: str):
+        certificates = selectors.certificates_of_customer(customer_id=self.customer.pk)
+        context = {"tab": self.tab, "title": self.title, "reason": reason,
+                   "certificate": self.certificate,
+                   "latest": certificates[0] if certificates else None}
+        return render(self.request, "certificates/manage/refused.html", context)
+
+
 @method_decorator(
     [never_cache, sensitive_post_parameters("pin", "new_pin", "new_pin_confirm"),
      cloud_connection_required],
     name="dispatch",
 )
-class PinActionView(View):
+class PinActionView(RoomView):
     """A change the customer proves with the certificate's PIN (on the PIN pad).
 
     The page first says whether the certificate can be used at all (none, locked, 재발급 필요,
@@ -105,8 +112,6 @@ class PinActionView(View):
 
     template_name: str
     form_class: type[PinEntryForm]
-    tab: str
-    title: str
     rules_field: str | None = None  # where the service's ValidationError goes
 
     def dispatch(self, request, *args, **kwargs):
@@ -118,7 +123,7 @@ class PinActionView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        return self.render_page(self.form_class(certificate=self.certificate))
+        return self.page(self.template_name, form=self.form_class(certificate=self.certificate))
 
     def post(self, request):
         form = self.form_class(request.POST, certificate=self.certificate)
@@ -135,23 +140,11 @@ class PinActionView(View):
                 form.add_error(self.rules_field, exc)
             else:
                 return redirect("certificates:manage")
-        return self.render_page(form)
+        return self.page(self.template_name, form=form)
 
     def perform(self, form) -> None:
         raise NotImplementedError
 
-    def render_page(self, form):
-        context = {**_room(self.tab), "title": self.title, "form": form,
-                   "certificate": self.certificate, "serial_display": format_serial(
-                       self.certificate.serial)}
-        return render(self.request, self.template_name, context)
-
-    def refuse(self, reason: str):
-        certificates = selectors.certificates_of_customer(customer_id=self.customer.pk)
-        context = {**_room(self.tab), "title": self.title, "reason": reason,
-                   "certificate": self.certificate,
-                   "latest": certificates[0] if certificates else None}
-        return render(self.request, "certificates/manage/refused.html", context)
 
 
 class PinChangeView(PinActionView):

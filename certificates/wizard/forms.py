@@ -263,13 +263,21 @@ class SmsCodeForm(forms.Form):
         widget=NumericInput(attrs={"maxlength": "6", "autocomplete": "one-time-code"}),
         error_messages={"required": _("휴대폰으로 받은 인증번호 6자리를 입력해 주세요.")},
     )
-    error_messages = {"format": _("인증번호는 숫자 6자리입니다.")}
+    error_messages = {
+        "format": _("인증번호는 숫자 6자리입니다."),
+        "no_code": _("먼저 ‘인증번호 요청’을 눌러 주세요."),  # the view's to add: a code was not sent
+    }
 
     def clean_code(self):
         value = ascii_digits(self.cleaned_data["code"], drop_separators=True)
         if not re.fullmatch(r"[0-9]{6}", value):
             raise ValidationError(self.error_messages["format"], code="format")
         return value
+
+    def clear_code(self) -> None:
+        """Show the form again with the code box empty (a code is typed afresh, never kept)."""
+        self.data = self.data.copy()
+        self.data["code"] = ""
 
 
 class PinForm(forms.Form):

@@ -252,7 +252,7 @@ class SmsView(StepView):
         code_form = forms.SmsCodeForm(self.request.POST)
         if not self.flow.get("sms"):
             code_form.is_valid()
-            code_form.add_error(None, ValidationError(_("먼저 ‘인증번호 요청’을 눌러 주세요."),
+            code_form.add_error(None, ValidationError(code_form.error_messages["no_code"],
                                                       code="no_code"))
         elif code_form.is_valid():
             result = verification.sms_verify(
@@ -262,8 +262,7 @@ class SmsView(StepView):
             if result.ok:
                 return self.advance()
             code_form.add_error("code", ValidationError(result.message, code=result.reason))
-        code_form.data = code_form.data.copy()
-        code_form.data["code"] = ""
+        code_form.clear_code()
         return self.render_sms(identity, code_form)
 
     def render_sms(self, identity_form, code_form):

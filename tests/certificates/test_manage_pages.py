@@ -11,7 +11,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from certificates import pki
-from certificates.manage import views
 from certificates.models import Certificate, CertificateEvent, CertificateUse, SealedKey
 from certificates.publication import crl_current
 from certificates.services import PinRefused, certificate_unlock_key, pin_retry_delay
@@ -112,17 +111,8 @@ def test_overview_shows_the_current_certificate_in_full(browser, certificate):
     assert "아직 이 인증서로 전자서명한 내역이 없습니다" in body
 
 
-def test_overview_links_to_the_devices_page_even_before_it_exists(browser, certificate,
-                                                                   monkeypatch):
-    assert f'href="{views._devices_url()}"' in page(browser.get(MANAGE))
-
-    def missing(name, *args, **kwargs):
-        raise NoReverseMatch(name)
-
-    monkeypatch.setattr(views, "reverse", missing)
-    assert views._devices_url() == "/personal/finance-cert/cloud/devices/"
-    monkeypatch.setattr(views, "reverse", lambda name, *a, **k: "/devices-by-name/")
-    assert views._devices_url() == "/devices-by-name/"
+def test_overview_links_to_the_devices_page(browser, certificate):
+    assert f'href="{reverse("certificates:cloud_devices")}"' in page(browser.get(MANAGE))
 
 
 def test_overview_shows_uses_last_use_and_signature_count(browser, certificate):
