@@ -21,6 +21,18 @@ _TEST_PINS = ("135790", "246801", "246802", "482915", "482916", "975318", "97531
               "543210", "910324", "910342", "972400", "890123")
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.postgres`` tests (concurrent writers, row locks) skip on any other database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL (running on {connection.vendor})")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def customer_factory(db):
     """Create customers through ``customer_create``; every call gets a fresh ID, number and phone."""

@@ -619,7 +619,6 @@ def test_no_progress_when_not_on_a_terminal(command, issue_many):
 # -- Two runs at once (PostgreSQL row locks) -----------------------------------------------------------
 
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_renew_each_certificate_exactly_once(
     settings, outbox, issue_many
