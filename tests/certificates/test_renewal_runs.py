@@ -22,6 +22,7 @@ from certificates import pki
 from certificates.models import Certificate, RenewalFailure, RenewalRun
 from certificates.renewal import certificates_renew, error_text
 from certificates.selectors import renewal_run_warnings
+from tests.certificates.conftest import due_moment
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +38,6 @@ class Crash(BaseException):
 def fast(settings):
     settings.PIN_SCRYPT_N = 2**10
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def issue_many(certificate_factory, customer_factory):
-    def make(count):
-        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
-
-    return make
-
-
-def due_moment(certificates):
-    return min(c.not_after for c in certificates) - timedelta(days=29)
 
 
 def run_command(*args, at):
