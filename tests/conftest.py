@@ -185,3 +185,17 @@ def run_threads_together(function, count: int) -> list:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(worker, range(count)))
+
+
+def staff_login(username, group_name=None, **client_options):
+    """A staff user (in the group ``group_name``, if given) and a test client signed in as them:
+    ``(client, user)``. ``client_options`` go to ``Client`` (``REMOTE_ADDR=...``)."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    user = User.objects.create_user(username, password="x", is_staff=True)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    client = Client(**client_options)
+    client.force_login(user)
+    return client, user
