@@ -21,6 +21,18 @@ _TEST_PINS = ("135790", "246801", "246802", "482915", "482916", "975318", "97531
               "543210", "910324", "910342", "972400", "890123")
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.postgres`` tests (concurrent writers, row locks) skip on any other database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL (running on {connection.vendor})")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def customer_factory(db):
     """Create customers through ``customer_create``; every call gets a fresh ID, number and phone."""
@@ -177,3 +189,17 @@ def run_threads_together(function, count: int) -> list:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(worker, range(count)))
+
+
+def staff_login(username, group_name=None, **client_options):
+    """A staff user (in the group ``group_name``, if given) and a test client signed in as them:
+    ``(client, user)``. ``client_options`` go to ``Client`` (``REMOTE_ADDR=...``)."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    user = User.objects.create_user(username, password="x", is_staff=True)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    client = Client(**client_options)
+    client.force_login(user)
+    return client, user

@@ -11,8 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
-from django.test import Client
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from accounts.phone import normalize_phone
@@ -21,6 +20,7 @@ from certificates.lifecycle import certificate_revoke
 from certificates.models import CertificateEvent, RenewalFailure, RenewalRun
 from certificates.publication import crl_publish
 from certificates.renewal import certificates_renew, error_text
+from tests.conftest import staff_login
 from verification.services import ars_call_start, fraud_report_call, sms_send, sms_verify
 
 pytestmark = pytest.mark.django_db
@@ -80,11 +80,7 @@ def records(customer, customer_factory, certificate_factory, django_capture_on_c
 
 
 def staff(username, group):
-    user = User.objects.create_user(username, password="staff-pass", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client()
-    client.force_login(user)
-    return client, user
+    return staff_login(username, group)
 
 
 @pytest.fixture

@@ -233,11 +233,6 @@ def test_throttled_says_whose_limit_refused(customer):
 
 # --- Concurrency (PostgreSQL applies row locks for real; SQLite serializes whole writes) ----------
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL for concurrent writers"
-)
-
-
 def run_at_once(n, target):
     """Run ``target(i)`` in n threads released together; return what each returned or raised."""
     barrier = threading.Barrier(n)
@@ -261,7 +256,6 @@ def run_at_once(n, target):
     return results
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_wrong_lookups_get_only_the_last_slot(customer):
@@ -282,7 +276,6 @@ def test_concurrent_wrong_lookups_get_only_the_last_slot(customer):
     assert by_user.failures("hong") == 5
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_failures_never_exceed_the_limit():
@@ -293,7 +286,6 @@ def test_concurrent_failures_never_exceed_the_limit():
     assert throttle.failures("same-key") == 5
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("earlier_failures", [0, 4])
@@ -314,7 +306,6 @@ def test_concurrent_correct_lookups_from_one_ip_all_pass(customer_factory, earli
     assert by_ip.failures("198.51.100.50") == earlier_failures
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_wrong_lookups_from_one_ip_are_capped_at_exactly_five(customer_factory):

@@ -1,6 +1,7 @@
 """Walking the issuance wizard with the test client, step by step, as a customer would."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -154,3 +155,19 @@ def cloud_connect(client, customer):
                                   "device": None}
     session.save()
     return client
+
+
+@pytest.fixture
+def issue_many(certificate_factory, customer_factory):
+    """``issue_many(count)``: one certificate for each of ``count`` new customers."""
+
+    def make(count):
+        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
+
+    return make
+
+
+def due_moment(certificates):
+    """A moment at which every one of ``certificates`` is due for renewal (issued within the same
+    minute): 29 days before the first of them expires."""
+    return min(c.not_after for c in certificates) - timedelta(days=29)

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from cryptography import x509
-from django.contrib.auth.models import Group, User
-from django.test import Client
+from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from certificates.display import format_serial
 from certificates.lifecycle import certificate_revoke
 from certificates.models import Certificate, CertificateEvent, RevocationList
 from certificates.publication import crl_publish
-from tests.conftest import PIN
+from tests.conftest import PIN, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +51,7 @@ def listed(response):
 
 
 def staff_client(username, group_name):
-    user = User.objects.create_user(username, password="staff-pass", is_staff=True)
-    if group_name:
-        user.groups.add(Group.objects.get(name=group_name))
-    client = Client()
-    client.force_login(user)
-    return client, user
+    return staff_login(username, group_name)
 
 
 @pytest.fixture

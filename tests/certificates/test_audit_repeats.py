@@ -255,12 +255,6 @@ def test_throttled_sms_step_identity_checks_write_one_row_per_window(wizard, cus
 
 # --- Concurrency (PostgreSQL applies row locks for real; SQLite serializes whole writes) ----------
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL for concurrent writers"
-)
-
-
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_repeats_open_exactly_one_window():
@@ -272,7 +266,6 @@ def test_concurrent_repeats_open_exactly_one_window():
     assert results.count(False) == 11, results
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_correct_identifications_leave_no_false_failure(customer_factory, rf):

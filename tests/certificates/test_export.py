@@ -8,10 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
 from django.core.signals import request_finished
 from django.db import close_old_connections
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from certificates.display import format_serial, mask_subject
 from certificates.exports import BOM, csv_cell, csv_stream, masked_search_term
 from certificates.lifecycle import certificate_revoke
 from certificates.models import Certificate, CertificateEvent, CertificateExport
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +35,7 @@ def fast(settings):
 
 
 def staff(username, group_name):
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    client = Client(REMOTE_ADDR="10.1.2.3")
-    client.force_login(user)
-    return client, user
+    return staff_login(username, group_name, REMOTE_ADDR="10.1.2.3")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from certificates.models import Certificate, CertificateEvent
 from certificates.pki import profile
 from certificates.renewal import certificates_renew
 from certificates.services import CertificateLintFailed, certificate_issue
+from tests.certificates.conftest import due_moment
 from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
@@ -158,18 +159,6 @@ def test_the_wizard_tells_the_customer_and_issues_nothing(wizard, customer, key_
 
 
 # -- Renewal ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def issue_many(certificate_factory, customer_factory):
-    def make(count):
-        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
-
-    return make
-
-
-def due_moment(certificates):
-    return min(c.not_after for c in certificates) - timedelta(days=29)
-
 
 def renew(certificates, **kwargs):
     return certificates_renew(now=due_moment(certificates), **kwargs)

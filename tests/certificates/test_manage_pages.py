@@ -75,15 +75,6 @@ def use(certificate, *, purpose="01", result="ok", at=None, digest="ab" * 32):
 
 # -- Connection ---------------------------------------------------------------------------------
 
-def _cloud_connect_exists() -> bool:
-    try:
-        reverse("certificates:cloud_connect")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _cloud_connect_exists(), reason="클라우드 연결 is the cloud room's page")
 @pytest.mark.parametrize("url", [MANAGE, PEM, PIN_PAGE, REVOKE_PAGE])
 def test_a_browser_not_connected_is_sent_to_connect_first(client, certificate, url):
     response = client.get(url)

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from certificates import pki
@@ -306,10 +305,7 @@ def run_together(function, count=THREADS):
 
 
 def postgres_only(test):
-    for mark in (pytest.mark.postgres,
-                 pytest.mark.skipif(connection.vendor != "postgresql",
-                                    reason="needs concurrent writers"),
-                 pytest.mark.django_db(transaction=True)):
+    for mark in (pytest.mark.postgres, pytest.mark.django_db(transaction=True)):
         test = mark(test)
     return test
 

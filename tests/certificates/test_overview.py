@@ -8,9 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -19,6 +17,7 @@ from certificates.lifecycle import certificate_revoke, certificate_suspend, cert
 from certificates.models import CertificateEvent
 from certificates.renewal import certificates_renew
 from certificates.selectors import certificate_overview
+from tests.conftest import staff_login
 from verification.models import FraudReport
 from verification.services import ars_call_start, fraud_report_call
 
@@ -178,12 +177,7 @@ def test_open_fraud_reports_are_counted_and_linked(admin_client, customer_factor
 
 
 def staff_client(username, group_name=None):
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    if group_name:
-        user.groups.add(Group.objects.get(name=group_name))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_login(username, group_name)[0]
 
 
 @pytest.mark.parametrize("group", ["인증서 검토자", "인증서 관리자"])

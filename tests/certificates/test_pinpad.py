@@ -78,9 +78,19 @@ def test_the_script_announces_counts_not_digits():
     source = Path(finders.find("js/pinpad.js")).read_text(encoding="utf-8")
     assert '"자리 입력됨"' in source
     # The status text is only ever built from the field's length.
-    for line in source.splitlines():
-        if "status.textContent" in line:
-            assert "input.value" not in line.replace("input.value.length", "")
+    lines = [line for line in source.splitlines() if "status.textContent" in line]
+    assert lines, "pinpad.js no longer writes status.textContent"
+    for line in lines:
+        assert "input.value" not in line.replace("input.value.length", "")
+    # announce() builds that text: it reads the field's length and nothing else of the field, and
+    # every caller hands it a fixed text (or nothing), never the field.
+    announce = re.search(r"function announce\(extra\) \{\n(.*?)\n\s*\}\n", source, re.S)
+    assert announce, "pinpad.js has no announce(extra) function"
+    body = announce.group(1)
+    assert "status.textContent" in body and "input.value.length" in body
+    assert "input.value" not in body.replace("input.value.length", "")
+    calls = re.findall(r"announce\(([^)]*)\)", source)
+    assert calls and all("input" not in args for args in calls), calls
 
 
 def test_the_wrong_pin_count_is_shown_and_describes_the_field(certificate):

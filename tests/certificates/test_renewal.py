@@ -25,6 +25,7 @@ from certificates.management.commands.renew_certificates import Command
 from certificates.models import VID_PURPOSE, Certificate, CertificateEvent, SealedKey
 from certificates.renewal import certificates_renew
 from certificates.services import certificate_unlock_key
+from tests.certificates.conftest import due_moment as inside_window
 from tests.conftest import PIN
 
 pytestmark = pytest.mark.django_db
@@ -70,21 +71,6 @@ def command(django_capture_on_commit_callbacks):
         return out.getvalue(), err.getvalue()
 
     return run
-
-
-@pytest.fixture
-def issue_many(certificate_factory, customer_factory):
-    """``issue_many(count)``: one certificate for each of ``count`` new customers."""
-
-    def make(count):
-        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
-
-    return make
-
-
-def inside_window(certificates):
-    """A moment at which every one of ``certificates`` is due (issued within the same minute)."""
-    return min(c.not_after for c in certificates) - timedelta(days=29)
 
 
 def statuses(certificates):
@@ -619,7 +605,6 @@ def test_no_progress_when_not_on_a_terminal(command, issue_many):
 # -- Two runs at once (PostgreSQL row locks) -----------------------------------------------------------
 
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_renew_each_certificate_exactly_once(
     settings, outbox, issue_many

@@ -10,10 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +20,8 @@ from certificates import pki
 from certificates.models import Certificate, RenewalFailure, RenewalRun
 from certificates.renewal import certificates_renew, error_text
 from certificates.selectors import renewal_run_warnings
+from tests.certificates.conftest import due_moment
+from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +37,6 @@ class Crash(BaseException):
 def fast(settings):
     settings.PIN_SCRYPT_N = 2**10
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def issue_many(certificate_factory, customer_factory):
-    def make(count):
-        return [certificate_factory(customer=customer_factory()) for _ in range(count)]
-
-    return make
-
-
-def due_moment(certificates):
-    return min(c.not_after for c in certificates) - timedelta(days=29)
 
 
 def run_command(*args, at):
@@ -76,12 +64,7 @@ def page(response):
 
 
 def staff_client(username, group_name=None):
-    user = User.objects.create_user(username, password="x", is_staff=True)
-    if group_name:
-        user.groups.add(Group.objects.get(name=group_name))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_login(username, group_name)[0]
 
 
 # -- What a run records -------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_use_the_certificate_sign_in_transfer_change_pin_lock_and_reissue(
     page.get_by_role("button", name="다음", exact=True).click()
     expect(page.get_by_role("heading", name="이체 확인", level=1)).to_be_visible()
     shown = page.locator(".signed-text").first.text_content()
-    assert "50,000" in shown or "50000" in shown, shown
+    assert "\n금액: 50,000원\n" in shown, shown
     pad_enter(page, FIRST_PIN)
     shoot(page, artifacts_dir, "23-transfer-confirm")
     page.get_by_role("button", name="이체 승인", exact=True).click()

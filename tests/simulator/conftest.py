@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from certcenter import clock
-from tests.conftest import LOCMEM  # noqa: F401  (other tests here use it)
 
 
 @pytest.fixture

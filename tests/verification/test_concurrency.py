@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from tests.conftest import run_threads_together
 from tests.verification.conftest import PHONE, code_in, wrong_code
@@ -19,7 +18,6 @@ from verification.services import (
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
     pytest.mark.django_db(transaction=True),
 ]
 

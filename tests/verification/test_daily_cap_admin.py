@@ -2,11 +2,10 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
-from django.test import Client
 from django.urls import reverse
 
 from certcenter.clock import today
+from tests.conftest import staff_login
 from verification.models import DailyFailureCount
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +20,7 @@ def fast_hashing(settings):
 
 
 def staff(username, group_name):
-    user = User.objects.create_user(username, password="staff-pass", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_login(username, group_name)[0]
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ in the services; the block it sets and its expiry on the one clock; the notice; 
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import staff_login
 from tests.verification.conftest import NATIONAL, PHONE, SIMULATED, code_in
 from verification.models import Challenge, FraudReport, HandsetMessage
 from verification.selectors import (
@@ -376,11 +376,7 @@ def test_the_report_button_needs_the_csrf_token(simulated, call):
 
 
 def staff(username, group):
-    user = User.objects.create_user(username, password="staff-pass", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client()
-    client.force_login(user)
-    return client, user
+    return staff_login(username, group)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Concurrent fraud reports of one call or one SMS, on PostgreSQL: one report, one notice."""
 
 import pytest
-from django.db import connection
 
 from tests.conftest import run_threads_together
 from tests.verification.conftest import PHONE, SIMULATED
@@ -10,7 +9,6 @@ from verification.services import ars_call_start, fraud_report_call, fraud_repor
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
     pytest.mark.django_db(transaction=True),
 ]
 
