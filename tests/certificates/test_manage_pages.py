@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from django.core.management import call_command
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from certificates import pki
