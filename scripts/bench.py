@@ -259,7 +259,10 @@ def section_ocsp(results: Results, workdir: Path) -> None:
     results.line("ocsp_cached_view_per_s", data["view_per_s"], 100, at_most=False, fmt="{:.0f}")
     # A nonce in every request: each answer is signed afresh, so the application pays its front
     # door, the status query and the request's checks on top of the raw parse + build + sign.
-    results.line("ocsp_nonce_view_over_raw_sign", data["nonce_per_s"] / data["raw_per_s"], 0.70,
+    # The median over chunks of raw time / application time, each pair taken back to back: a
+    # burst of other load on this shared machine lands on one chunk, not on the whole figure.
+    print(f"# ocsp: totals give {data['nonce_per_s'] / data['raw_per_s']:.2f}", flush=True)
+    results.line("ocsp_nonce_view_over_raw_sign", data["nonce_over_raw_paired"], 0.70,
                  at_most=False)
     # Requests without a nonce (RFC 5019's profile; what most relying parties send): an unchanged
     # certificate's answer comes from the cache, so the application pays one indexed status query
@@ -1050,15 +1053,20 @@ def worker_ocsp(count: str = "1500") -> None:
     view([plain])
     done = 0
     turn = 0
+    paired = []  # raw time / application time of the same chunk, taken back to back
     while done < count:
         # Alternate which goes first, so drift on a shared machine favours neither side.
         order = ("raw", "nonce") if turn % 2 else ("nonce", "raw")
+        taken = {}
         for side in order:
-            spent[side] += raw(with_nonce) if side == "raw" else view(with_nonce)
+            taken[side] = raw(with_nonce) if side == "raw" else view(with_nonce)
+            spent[side] += taken[side]
+        paired.append(taken["raw"] / taken["nonce"])
         spent["view"] += view([plain] * chunk)
         done += chunk
         turn += 1
-    emit({side + "_per_s": done / seconds for side, seconds in spent.items()})
+    emit({**{side + "_per_s": done / seconds for side, seconds in spent.items()},
+          "nonce_over_raw_paired": statistics.median(paired)})
 
 
 def worker_crl(count: str = "100000", samples: str = "7") -> None:
