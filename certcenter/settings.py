@@ -93,6 +93,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's, with plain <input> widgets written in Python (same bytes; certcenter/forms_renderer.py).
+FORM_RENDERER = "certcenter.forms_renderer.FormRenderer"
+
 WSGI_APPLICATION = "certcenter.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

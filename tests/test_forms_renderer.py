@@ -1,0 +1,74 @@
+"""The project's form renderer writes plain <input> widgets itself: byte for byte Django's."""
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.utils.safestring import mark_safe
+
+from certcenter.forms_renderer import INPUT_TEMPLATES, FormRenderer
+from certificates.cloud import forms as cloud_forms
+from certificates.wizard import forms as wizard_forms
+
+
+def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
+    return (widget.render(name, value, attrs, renderer=FormRenderer()),
+            widget.render(name, value, attrs, renderer=DjangoTemplates()))
+
+
+def test_it_is_the_sites_renderer():
+    assert isinstance(get_default_renderer(), FormRenderer)
+
+
+@pytest.mark.parametrize("widget", [
+    forms.TextInput(), forms.PasswordInput(render_value=True), forms.NumberInput(),
+    forms.EmailInput(), forms.URLInput(), forms.HiddenInput(), forms.DateInput(),
+    forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
+                           "maxlength": 6, "required": True, "disabled": False,
+                           "data-x": 'a"<b>&\'c'}),
+    forms.CheckboxInput(), forms.CheckboxInput(attrs={"checked": True}),
+])
+@pytest.mark.parametrize("value", [None, "", "홍길동", '"><script>x</script>', 123456, 0,
+                                   mark_safe("<b>safe</b>"), ("a", "b"), True])
+def test_inputs_match_djangos_templates(widget, value):
+    ours, django = both(widget, 'na"me', value, {"id": "id_<x>", "aria-describedby": "h"})
+    assert ours == django
+
+
+def test_other_widgets_still_render_through_the_templates():
+    select = forms.Select(choices=[("a", "<A>"), ("b", "B")])
+    ours, django = both(select, "s", "b")
+    assert ours == django and "<option" in ours
+
+
+def site_forms():
+    import inspect
+
+    from certificates.banking import forms as banking_forms
+    from certificates.manage import forms as manage_forms
+
+    for module in (wizard_forms, cloud_forms, banking_forms, manage_forms):
+        for name, cls in vars(module).items():
+            if inspect.isclass(cls) and issubclass(cls, forms.Form) and cls.__module__ == module.__name__:
+                yield pytest.param(cls, id=name)
+
+
+@pytest.mark.parametrize("form_class", list(site_forms()))
+@pytest.mark.parametrize("data", [None, {"name": '"<x>', "phone": "010", "code": "12", "pin": "1",
+                                         "user_id": "<u>", "rrn_front": "9", "amount": "x"}])
+def test_the_sites_forms_render_as_with_djangos_templates(form_class, data):
+    try:
+        form = form_class(data=data)
+    except TypeError:  # a form that needs more than data
+        pytest.skip(f"{form_class.__name__} takes other arguments")
+    ours = [str(field) for field in form]
+    form.renderer = DjangoTemplates()
+    theirs = [field.as_widget() for field in form]
+    assert ours == theirs
+
+
+def test_the_fast_path_covers_only_templates_that_are_djangos_input(settings):
+    renderer = DjangoTemplates()
+    for name in INPUT_TEMPLATES:
+        source = renderer.get_template(name).template.source.strip()
+        assert source == '{% include "django/forms/widgets/input.html" %}' or name.endswith(
+            "/input.html")
