@@ -110,7 +110,18 @@ if not DATABASES["default"].get("CONN_MAX_AGE"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://certcenter")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://certcenter"),
+    # {% cache %} fragments: what every visitor sees alike (the header, the step list, the terms),
+    # varying only on the values each tag names. Kept in each process's memory: no round trip,
+    # nothing to share, and bounded (MAX_ENTRIES) however many values a fragment varies on.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "certcenter-template-fragments",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
 
 SESSION_ENGINE = "certcenter.sessions"  # database sessions; see certcenter/sessions.py
 # Bank sessions are short and end with the browser; `manage.py clearsessions` (cron) removes them.

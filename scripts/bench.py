@@ -321,6 +321,9 @@ def section_overview(results: Results, workdir: Path) -> None:
                  fmt="{:.0f}")
 
 
+SESSION_YARDSTICK = "bare_with_session"
+
+
 def section_pages(results: Results, workdir: Path) -> None:
     """Every wizard and 인증서 관리 GET against a bare Django template page with {% csrf_token %},
     both served by ``make serve``'s gunicorn (2 workers, DEBUG off) on PostgreSQL (load.py)."""
@@ -331,6 +334,7 @@ def section_pages(results: Results, workdir: Path) -> None:
     env = load.prepare(workdir, name)
     try:
         pages = run_worker("sessions", env, script=load.SCRIPT)
+        pages[SESSION_YARDSTICK] = ("/bench/session/", pages["pin"][1])
         server = load.Server(env, int(os.environ.get("BENCH_PAGES_PORT", "8106")), workdir)
         try:
             measured = load.pages_over_bare(server, pages)
@@ -338,6 +342,10 @@ def section_pages(results: Results, workdir: Path) -> None:
             server.stop()
     finally:
         drop_postgres_database(name)
+    least = measured.pop(SESSION_YARDSTICK)
+    print(f"# pages: the bare page after one read of a server-side session: {least['page_ms']:.2f} "
+          f"ms a request ({least['page_db_ms']:.2f} of it PostgreSQL's), {least['ratio']:.2f}x the "
+          "bare page's rate: the most a page that reads the session can reach")
     for page, figures in measured.items():
         print(f"# pages: {page} {figures['page_ms']:.2f} ms of server CPU a request "
               f"({figures['page_db_ms']:.2f} of it PostgreSQL's), bare page "

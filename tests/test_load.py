@@ -66,8 +66,24 @@ def test_the_bare_page_is_a_django_template_page_with_a_csrf_token(bench_urls, d
     assert "Content-Security-Policy" in response  # the site's middleware, all of it
 
 
+def test_the_session_yardstick_reads_the_session_once(bench_urls, db, django_assert_num_queries):
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store["certcenter.flow"] = {"kind": "issue"}
+    store.create()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = store.session_key
+    with django_assert_num_queries(1):
+        response = client.get("/bench/session/")
+    assert response.status_code == 200
+    assert b'name="csrfmiddlewaretoken"' in response.content
+
+
 def test_the_site_itself_has_no_bare_page(db):
     assert Client().get("/bench/bare/").status_code == 404
+    assert Client().get("/bench/session/").status_code == 404
 
 
 def test_every_page_the_page_bench_measures_is_shown_to_its_session(load, bench_urls, db,

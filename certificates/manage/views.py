@@ -4,6 +4,8 @@ Every page belongs to the customer this browser is connected as (``cloud_connect
 shows or changes only that customer's current certificate: no page takes a certificate from the URL.
 """
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -36,9 +38,15 @@ from certificates.signing import refusal_text
 def _details(certificate: Certificate) -> dict:
     if not certificate.der:
         return {}
-    parsed = pki.load_certificate(bytes(certificate.der))
-    return {"issuer": parsed.issuer.rfc4514_string(), "fingerprint": pki.fingerprint_sha256(parsed),
-            "serial_display": format_serial(certificate.serial)}
+    return {**_der_details(bytes(certificate.der)), "serial_display": format_serial(certificate.serial)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _der_details(der: bytes) -> dict:
+    """What the page shows from the certificate itself: parsed once per process (a certificate's
+    bytes never change), not on each visit to the room."""
+    parsed = pki.load_certificate(der)
+    return {"issuer": parsed.issuer.rfc4514_string(), "fingerprint": pki.fingerprint_sha256(parsed)}
 
 
 @never_cache

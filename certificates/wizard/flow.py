@@ -14,6 +14,10 @@ from certcenter.clock import now
 from certificates.wizard.steps import FINAL, ISSUE, steps_for
 
 SESSION_KEY = "certcenter.flow"
+# A page shown (GET) within this many seconds of the flow's last touch does not touch it again: the
+# page after a POST (Post/Redirect/Get) comes milliseconds after the POST saved the flow, and a
+# refresh needs no session write. So a flow may idle out up to this much early, of its 10 minutes.
+TOUCH_RESOLUTION = 5
 FINISHED_KEY = "certcenter.finished"
 
 
@@ -59,6 +63,9 @@ class Flow:
     def is_too_old(self) -> bool:
         """Past ``FLOW_MAX_AGE`` since it began: touching keeps a flow from idling, not for ever."""
         return now().timestamp() - self.data["created"] > settings.FLOW_MAX_AGE
+
+    def touched_within(self, seconds: float) -> bool:
+        return now().timestamp() - self.data["touched"] < seconds
 
     def touch(self) -> None:
         self.data["touched"] = now().timestamp()

@@ -23,11 +23,12 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Customer
 from certcenter.clock import now
-from certificates.wizard.flow import Flow, flow_clear, flow_load, flow_save
+from certificates.wizard.flow import TOUCH_RESOLUTION, Flow, flow_clear, flow_load, flow_save
 from certificates.wizard.steps import FIRST, certificate_brand, step_get, step_indicator
 from verification.models import FraudReport
-from verification.selectors import customer_fraud_block, fraud_block_message
+from verification.selectors import customer_with_fraud_block, fraud_block_message
 
+SAFE_METHODS = ("GET", "HEAD")
 TERMS_PASS_PARAMETER = "terms"
 _TERMS_PASS_SALT = "certcenter.wizard.terms"
 
@@ -97,14 +98,18 @@ class StepView(View):
             return redirect("certificates:terms")
         if flow is not None and flow.customer_id is not None:
             # A "본인이 요청하지 않음" report on the handset ends every flow of the customer's.
-            blocked = customer_fraud_block(flow.customer_id)
-            if blocked is not None:
-                return fraud_end(request, blocked)
+            # Asked with the customer, whom most steps show or check (one query for both).
+            customer = customer_with_fraud_block(flow.customer_id)
+            if customer is not None:
+                if customer.blocking_report_id is not None:
+                    return fraud_end(request, FraudReport.objects.get(pk=customer.blocking_report_id))
+                self.__dict__["customer"] = customer  # the cached_property below, filled
         if flow is not None:
             if flow.current_step != self.step:
                 return redirect(step_url(flow.current_step))
-            flow.touch()
-            flow_save(request, flow)
+            if request.method not in SAFE_METHODS or not flow.touched_within(TOUCH_RESOLUTION):
+                flow.touch()
+                flow_save(request, flow)
         self.flow = flow
         return super().dispatch(request, *args, **kwargs)
 

@@ -6,13 +6,15 @@ from datetime import timedelta
 import pytest
 import time_machine
 from cryptography import x509
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates import pki
 from certificates.display import format_serial
 from certificates.models import Certificate, CertificateEvent
-from certificates.wizard.flow import FINISHED_KEY, SESSION_KEY
+from certificates.wizard.flow import FINISHED_KEY, SESSION_KEY, TOUCH_RESOLUTION
 from tests.conftest import PIN
 from verification.models import Challenge
 
@@ -310,7 +312,8 @@ def test_one_second_past_the_idle_timeout_starts_over(wizard, settings):
 def test_a_flow_survives_exactly_the_idle_timeout_and_no_more(wizard, settings, extra_seconds,
                                                               expected):
     wizard.until("ars")
-    start = timezone.now()
+    # The last touch (the POST that led here) is TOUCH_RESOLUTION old: this page touches again.
+    start = timezone.now() + timedelta(seconds=TOUCH_RESOLUTION)
     with time_machine.travel(start, tick=False) as clock:
         wizard.get("ars")  # touched now
         clock.move_to(start + timedelta(seconds=settings.FLOW_IDLE_TIMEOUT + extra_seconds))
@@ -320,6 +323,28 @@ def test_a_flow_survives_exactly_the_idle_timeout_and_no_more(wizard, settings, 
         else:
             assert response["Location"] == url("timeout")
             assert SESSION_KEY not in wizard.client.session
+
+
+def test_a_page_right_after_the_last_touch_writes_nothing(wizard, settings):
+    """Post/Redirect/Get: the page after a POST comes within TOUCH_RESOLUTION of the POST's touch
+    and needs no session write; the flow then idles out at most that much early."""
+    wizard.until("ars")
+    touched = wizard.client.session[SESSION_KEY]["touched"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        with CaptureQueriesContext(connection) as queries:
+            assert wizard.get("ars").status_code == 200
+        assert not [q for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+        assert wizard.client.session[SESSION_KEY]["touched"] == touched
+        # Past the resolution a page touches (and writes) again.
+        clock.move_to(start + timedelta(seconds=TOUCH_RESOLUTION))
+        assert wizard.get("ars").status_code == 200
+        assert wizard.client.session[SESSION_KEY]["touched"] > touched
+        # A POST always touches.
+        posted = wizard.client.session[SESSION_KEY]["touched"]
+        clock.move_to(start + timedelta(seconds=TOUCH_RESOLUTION + 1))
+        wizard.client.post(url("ars"), {"action": "nothing-known"})
+        assert wizard.client.session[SESSION_KEY]["touched"] > posted
 
 
 def test_cancel_clears_the_flow(wizard):
