@@ -40,6 +40,21 @@ def test_other_widgets_still_render_through_the_templates():
     assert ours == django and "<option" in ours
 
 
+def make_form(form_class, data=None):
+    """A form of the site, with what its constructor needs beside the data."""
+    from accounts.models import Customer
+
+    customer = Customer(name="홍길동", phone="01012345678", birth_date=None)
+    needs = {"IdentifyForm": ((None,), {}),
+             "ExtraVerificationForm": ((), {"method_label": "KB국민인증서"}),
+             "SmsIdentityForm": ((), {"customer": customer})}
+    args, kwargs = needs.get(form_class.__name__, ((), {}))
+    try:
+        return form_class(*args, data=data, **kwargs)
+    except TypeError:  # a form that needs more than data
+        pytest.skip(f"{form_class.__name__} takes other arguments")
+
+
 def site_forms():
     import inspect
 
@@ -56,10 +71,7 @@ def site_forms():
 @pytest.mark.parametrize("data", [None, {"name": '"<x>', "phone": "010", "code": "12", "pin": "1",
                                          "user_id": "<u>", "rrn_front": "9", "amount": "x"}])
 def test_the_sites_forms_render_as_with_djangos_templates(form_class, data):
-    try:
-        form = form_class(data=data)
-    except TypeError:  # a form that needs more than data
-        pytest.skip(f"{form_class.__name__} takes other arguments")
+    form = make_form(form_class, data)
     ours = [str(field) for field in form]
     form.renderer = DjangoTemplates()
     theirs = [field.as_widget() for field in form]
@@ -72,3 +84,40 @@ def test_the_fast_path_covers_only_templates_that_are_djangos_input(settings):
         source = renderer.get_template(name).template.source.strip()
         assert source == '{% include "django/forms/widgets/input.html" %}' or name.endswith(
             "/input.html")
+
+
+# What {% field %} replaced: includes/_field.html as it was, the markup the tag must keep.
+FIELD_TEMPLATE = (
+    '{# One labelled field with its help text and errors (pass field=…). #}\n'
+    '<div class="field{% if field.errors %} has-error{% endif %}">\n'
+    '  <label for="{{ field.id_for_label }}">{{ field.label }}</label>\n'
+    '  {{ field }}\n'
+    '  {% if field.help_text %}<p class="help" id="{{ field.auto_id }}_helptext">'
+    '{{ field.help_text }}</p>{% endif %}\n'
+    '  {% include "includes/_field_errors.html" %}\n'
+    '</div>\n'
+)
+
+
+@pytest.mark.parametrize("form_class", list(site_forms()))
+@pytest.mark.parametrize("data", [None, {"name": '"<x>', "code": "1", "pin": "1", "user_id": "<u>",
+                                         "memo": "<b>" * 30, "remember": "on"}])
+def test_the_field_tag_writes_what_the_field_template_did(form_class, data):
+    from django.template import engines
+
+    form = make_form(form_class, data)
+    if data is not None:
+        form.is_valid()
+    engine = engines["django"]
+    reference = engine.from_string(FIELD_TEMPLATE)
+    tag = engine.from_string("{% load fields %}{% field field %}")
+    for field in form:
+        assert tag.render({"field": field}) == reference.render({"field": field}), field.name
+
+
+def test_the_compared_forms_include_fields_with_errors_and_help():
+    form = make_form(wizard_forms.IdentifyForm, {"user_id": "<u>"})
+    assert not form.is_valid()
+    assert any(field.errors for field in form)
+    assert any(field.help_text for form_class in (cloud_forms.ConnectCodeForm,)
+               for field in form_class())
