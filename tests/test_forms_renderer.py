@@ -34,6 +34,25 @@ def test_inputs_match_djangos_templates(widget, value):
     assert ours == django
 
 
+@pytest.mark.parametrize("widget", [
+    forms.RadioSelect(choices=[("a", "<A>"), ("b", mark_safe("<i>B</i>")), (3, "셋")]),
+    forms.RadioSelect(choices=[("a", "A")], attrs={"id": "x<y", "required": True}),
+    forms.CheckboxSelectMultiple(choices=[("a", "A"), ("b", "B & C")]),
+    forms.RadioSelect(choices=[("a", "A")], attrs={}),
+])
+@pytest.mark.parametrize("value", [None, "b", ["a", "b"], 3])
+def test_option_groups_match_djangos_templates(widget, value):
+    ours, django = both(widget, "pick", value, {"id": "id_pick"})
+    assert ours == django
+    # One option at a time, as includes/_radio_group.html draws them ({{ radio.tag }}, {{ radio }}).
+    options = {}
+    for renderer in (FormRenderer(), DjangoTemplates()):
+        form = forms.Form(data={"pick": value} if value is not None else None, renderer=renderer)
+        form.fields["pick"] = forms.ChoiceField(choices=widget.choices, widget=widget)
+        options[type(renderer)] = [(option.tag(), str(option)) for option in form["pick"]]
+    assert options[FormRenderer] == options[DjangoTemplates]
+
+
 def test_other_widgets_still_render_through_the_templates():
     select = forms.Select(choices=[("a", "<A>"), ("b", "B")])
     ours, django = both(select, "s", "b")
