@@ -59,6 +59,11 @@ class TermsForm(forms.Form):
 
     error_messages = {"required_terms": _("필수 약관에 모두 동의해 주세요.")}
 
+    @property
+    def checked(self) -> tuple[bool, ...]:
+        """Which boxes the page shows ticked, in field order (what its cached markup varies on)."""
+        return tuple(bool(self[name].value()) for name in self.fields)
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("agree_all"):

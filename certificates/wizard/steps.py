@@ -4,11 +4,13 @@ The guard, the step indicator, the URL configuration, the done page and the test
 registry; nothing else lists the steps.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 ISSUE, REISSUE = "issue", "reissue"
@@ -85,6 +87,14 @@ class IndicatorItem:
 
 def step_indicator(*, kind: str, current: str, done: set[str] | frozenset[str]) -> dict:
     """What every wizard page shows: "3 / 8 본인 확인" and the list of steps."""
+    return dict(_step_indicator(kind, current, frozenset(done), get_language(), settings.BANK_NAME))
+
+
+@functools.lru_cache(maxsize=256)
+def _step_indicator(kind: str, current: str, done: frozenset[str], _language: str,
+                    _bank_name: str) -> dict:
+    """Worked out once per process for each flow position (the titles depend on the language and
+    the bank's name too, hence those in the key)."""
     steps = steps_for(kind)
     names = [step.name for step in steps]
     return {
@@ -92,8 +102,8 @@ def step_indicator(*, kind: str, current: str, done: set[str] | frozenset[str]) 
         "step_title": step_title(current),
         "step_number": names.index(current) + 1,
         "total_steps": len(steps),
-        "steps": [
+        "steps": tuple(
             IndicatorItem(step.name, step.display_title, step.name in done, step.name == current)
             for step in steps
-        ],
+        ),
     }
