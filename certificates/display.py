@@ -1,11 +1,13 @@
 """How a certificate's details are shown to customers and staff (masked where personal)."""
 
+import functools
 import re
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from accounts.masking import mask_name
+from certificates import pki
 
 # The 금융인증서 CN is "<name>()<bank code + digits>"; the name itself may hold "()" or anything else.
 _COMMON_NAME = re.compile(r"^(?P<name>.*)\(\)(?P<suffix>\d*)$", re.DOTALL)
@@ -49,3 +51,16 @@ def format_serial(serial_hex: str) -> str:
     """1a2b3 → 01:A2:B3, the way certificate viewers show a serial."""
     padded = serial_hex.zfill(len(serial_hex) + len(serial_hex) % 2).upper()
     return ":".join(padded[i:i + 2] for i in range(0, len(padded), 2))
+
+
+def certificate_details(der: bytes | memoryview, serial: str) -> dict:
+    """What the 발급 완료 page and 인증서 관리 show of an issued certificate: issuer, SHA-256
+    fingerprint and the serial as written for people."""
+    return {**_der_details(bytes(der)), "serial_display": format_serial(serial)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _der_details(der: bytes) -> dict:
+    """Parsed once per process (a certificate's bytes never change), not on each page view."""
+    parsed = pki.load_certificate(der)
+    return {"issuer": parsed.issuer.rfc4514_string(), "fingerprint": pki.fingerprint_sha256(parsed)}

@@ -4,8 +4,6 @@ Every page belongs to the customer this browser is connected as (``cloud_connect
 shows or changes only that customer's current certificate: no page takes a certificate from the URL.
 """
 
-import functools
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -20,7 +18,7 @@ from certcenter.clock import now
 from certcenter.http import client_ip
 from certificates import pki, selectors
 from certificates.cloud.session import cloud_connection_required, cloud_customer
-from certificates.display import format_serial
+from certificates.display import certificate_details, format_serial
 from certificates.manage import forms
 from certificates.models import Certificate
 from certificates.pinpad import PinEntryForm
@@ -36,17 +34,7 @@ from certificates.signing import refusal_text
 
 
 def _details(certificate: Certificate) -> dict:
-    if not certificate.der:
-        return {}
-    return {**_der_details(bytes(certificate.der)), "serial_display": format_serial(certificate.serial)}
-
-
-@functools.lru_cache(maxsize=1024)
-def _der_details(der: bytes) -> dict:
-    """What the page shows from the certificate itself: parsed once per process (a certificate's
-    bytes never change), not on each visit to the room."""
-    parsed = pki.load_certificate(der)
-    return {"issuer": parsed.issuer.rfc4514_string(), "fingerprint": pki.fingerprint_sha256(parsed)}
+    return certificate_details(certificate.der, certificate.serial) if certificate.der else {}
 
 
 @never_cache

@@ -23,7 +23,7 @@ from certcenter.durations import duration_text, remaining
 from certcenter.http import client_ip
 from certificates import pki, selectors
 from certificates.audit import verification_failure_record
-from certificates.display import format_serial, mask_subject
+from certificates.display import certificate_details, format_serial, mask_subject
 from certificates.models import Certificate, ReissueReason
 from certificates.services import CertificateExists, CertificateLintFailed, certificate_issue
 from certificates.wizard import forms
@@ -397,10 +397,7 @@ class DoneView(View):
             **_issuance_state(certificate),
         }
         if certificate.der:
-            parsed = pki.load_certificate(bytes(certificate.der))
-            context.update(fingerprint=pki.fingerprint_sha256(parsed),
-                           issuer=parsed.issuer.rfc4514_string(),
-                           serial_display=format_serial(certificate.serial))
+            context.update(certificate_details(certificate.der, certificate.serial))
         return render(request, self.template_name, context)
 
 
