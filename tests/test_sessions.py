@@ -76,3 +76,65 @@ def test_a_tampered_session_reads_as_empty():
     store.create()
     Session.objects.filter(session_key=store.session_key).update(session_data="forged:data")
     assert SessionStore(store.session_key).get("a") is None
+
+
+def statements(queries) -> list[str]:
+    """The SQL verbs run, transaction control left out."""
+    verbs = [query["sql"].split()[0].upper() for query in queries]
+    return [verb for verb in verbs if verb not in {"SET", "SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"}]
+
+
+def test_cycling_the_key_is_one_insert_and_one_delete(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = SessionStore()
+    store["flow"] = {"step": "ars"}
+    store.create()
+    old = store.session_key
+    browser = SessionStore(old)
+    assert browser["flow"] == {"step": "ars"}
+    with CaptureQueriesContext(connection) as queries:
+        browser.cycle_key()
+        browser.save()  # what the middleware does once the key changed: nothing left to write
+    assert statements(queries) == ["INSERT", "DELETE"]
+    assert browser.session_key != old
+    assert not Session.objects.filter(session_key=old).exists()
+    assert SessionStore(browser.session_key)["flow"] == {"step": "ars"}
+    # A change after the cycle is written.
+    browser["flow"] = {"step": "extra"}
+    browser.save()
+    assert SessionStore(browser.session_key)["flow"] == {"step": "extra"}
+
+
+def test_a_save_with_nothing_changed_writes_nothing():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = SessionStore()
+    store["flow"] = {"step": "ars", "done": {"terms": 1.5}}
+    store.create()
+    again = SessionStore(store.session_key)
+    again["flow"] = {"done": {"terms": 1.5}, "step": "ars"}  # the same, written anew
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert statements(queries) == []  # (read when the flow was set) no UPDATE
+    again["flow"]["step"] = "extra"
+    with CaptureQueriesContext(connection) as queries:
+        again.save()
+    assert statements(queries) == ["UPDATE"]
+    assert SessionStore(store.session_key)["flow"]["step"] == "extra"
+
+
+def test_a_taken_key_is_drawn_again(monkeypatch):
+    taken = SessionStore()
+    taken["who"] = "first"
+    taken.create()
+    keys = iter([taken.session_key, "x" * 32])
+    store = SessionStore()
+    monkeypatch.setattr(store, "_get_new_session_key", lambda: next(keys))
+    store["who"] = "second"
+    store.create()
+    assert store.session_key == "x" * 32
+    assert SessionStore(taken.session_key)["who"] == "first"
+    assert SessionStore("x" * 32)["who"] == "second"

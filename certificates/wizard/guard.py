@@ -122,11 +122,12 @@ class StepView(View):
 
     def advance(self):
         self.flow.complete(self.step)
+        self.save_flow()
         if step_get(self.step).raises_identity:
             # Identity was just proven further: a new session key, so a planted or observed
-            # session id is worth nothing from here on.
+            # session id is worth nothing from here on. (After the flow is saved into the
+            # session: the new key's row is written with it, and nothing after.)
             self.request.session.cycle_key()
-        self.save_flow()
         return redirect(step_url(self.flow.current_step))
 
     def stay(self):

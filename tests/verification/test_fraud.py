@@ -6,6 +6,7 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Customer
 from tests.conftest import staff_login
 from tests.verification.conftest import NATIONAL, PHONE, SIMULATED, code_in
 from verification.models import Challenge, FraudReport, HandsetMessage
@@ -38,8 +39,12 @@ def block_of(customer):
     pk = getattr(customer, "pk", customer)
     if pk is not None:
         together = customer_with_fraud_block(pk)
-        assert together.pk == pk
         assert together.blocking_report_id == (report.pk if report else None)
+        # The customer itself as the ORM loads it, every field converted alike.
+        loaded = Customer.objects.get(pk=pk)
+        for field in Customer._meta.concrete_fields:
+            assert getattr(together, field.attname) == getattr(loaded, field.attname), field.name
+        assert not together._state.adding and together._state.db == loaded._state.db
     return report
 
 
