@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Customer
 from certcenter.clock import now
+from certcenter.pagecache import shared_page
 from certificates.wizard.flow import TOUCH_RESOLUTION, Flow, flow_clear, flow_load, flow_save
 from certificates.wizard.steps import FIRST, certificate_brand, step_get, step_indicator
 from verification.models import FraudReport
@@ -141,6 +142,20 @@ class StepView(View):
         self.flow.set("marketing_consent", bool(self.terms and self.terms.get("marketing")))
         self.flow.complete(FIRST)
         return self.flow
+
+    def render_shared_step(self, *vary, **context):
+        """``render_step`` for a GET by a visitor with no flow yet (the terms page; identification
+        with a terms pass): nothing on the page is theirs but the CSRF token, so it is rendered
+        once per process (certcenter.pagecache). ``vary``: what else the page depends on."""
+        if self.flow is not None:
+            return self.render_step(**context)
+
+        def draw(csrf_token):
+            return self.render_step(**context, **({"csrf_token": csrf_token} if csrf_token else {}))
+
+        key = (self.template_name, self.terms is not None, settings.FLOW_IDLE_TIMEOUT,
+               settings.FLOW_MAX_AGE, *vary)
+        return shared_page(self.request, key, draw)
 
     def render_step(self, **context):
         flow = self.flow or Flow.new()

@@ -43,7 +43,9 @@ def test_issue_walks_every_step_in_the_seed_order(wizard, customer):
     for step in ["terms", "identify", "ars", "extra", "sms", "pin"]:
         page = wizard.get(step)
         assert page.status_code == 200, step
-        seen.append(page.context["step_title"])
+        # From the page itself (the first pages are served from a per-process copy, unrendered).
+        count = re.search(r'id="step-count">\d+ / \d+ ([^<]+)</p>', page.content.decode())
+        seen.append(count.group(1))
         assert getattr(wizard, step)()["Location"] != url(step)
     assert seen == ["약관 동의", "본인 확인", "ARS 인증", "추가 본인 확인", "KB국민인증서 인증",
                     "비밀번호 설정"]
@@ -762,3 +764,42 @@ def test_identify_page_states_the_throttle_from_settings(wizard, settings):
     wizard.terms()
     page = wizard.get("identify").content.decode()
     assert "3회 잘못 입력하면 30분 동안 이용이 제한됩니다" in page
+
+
+def csrf_field(page) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_the_first_pages_are_shared_but_each_visitor_gets_their_own_csrf_token(db, settings):
+    """The terms page (and identification with a terms pass) is rendered once and served to
+    every visitor with that visitor's own token, which their POST then needs."""
+    from django.test import Client
+
+    from certcenter.pagecache import CSRF_PLACEHOLDER
+
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [first.get(url("terms")), second.get(url("terms")), first.get(url("terms"))]
+    tokens = [csrf_field(page) for page in pages]
+    assert len(set(tokens)) == 3  # masked afresh each time, as {% csrf_token %} does
+    assert all(CSRF_PLACEHOLDER not in page.content.decode() for page in pages)
+    assert pages[0].content.replace(tokens[0].encode(), b"") == pages[1].content.replace(
+        tokens[1].encode(), b"")
+    assert "no-cache" in pages[0]["Cache-Control"]  # never_cache still applies
+    # The token works for its visitor: the agreement goes through.
+    response = second.post(url("terms"), {"agree_all": "on", "csrfmiddlewaretoken": tokens[1]})
+    assert response.status_code == 302
+    identify = second.get(response["Location"])
+    assert identify.status_code == 200
+    assert second.post(response["Location"], {"user_id": "nobody", "rrn_front": "900101",
+                                              "rrn_back": "1234568",
+                                              "csrfmiddlewaretoken": csrf_field(identify)},
+                       ).status_code == 200  # checked (and refused), not a CSRF failure
+    assert first.post(url("terms"), {"agree_all": "on"}).status_code == 403  # no token: refused
+
+
+def test_a_shared_page_follows_the_settings_it_shows(db, settings, client):
+    settings.BANK_NAME = "모의저축은행"
+    assert "모의저축은행" in client.get(url("terms")).content.decode()
+    settings.BANK_NAME = "다른은행"
+    page = client.get(url("terms")).content.decode()
+    assert "다른은행" in page and "모의저축은행" not in page
