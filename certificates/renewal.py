@@ -248,6 +248,7 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
                  dry_run):
     renewed_old: list[_Due] = []
     new_rows: list[tuple] = []
+    notices: list[tuple[str, str]] = []
     mismatched: list[tuple[_Due, str]] = []
     not_before = moment.replace(microsecond=0)
     # pkilint costs ~10 times what signing does (3-6 ms a certificate), and the certificates of a
@@ -304,14 +305,14 @@ def _renew_batch(batch: list[_Due], *, ca, profile, moment, validity, report, fa
         new_rows.append((
             due.customer_id, due.sealed_key_id, f"{serial:x}", due.subject, due.key_type, start,
             not_after, active, "", der, due.issued_name, due.issued_phone, due.pk, moment,
-            renewed_text(not_after),
         ))
+        notices.append((due.customer_phone, renewed_text(not_after)))
     report.renewed += len(renewed_old)
     for _due_row, reason in mismatched:
         report.skipped[reason] += 1
     if not dry_run:
-        _write_batch(renewed_old=renewed_old, new_rows=new_rows, mismatched=mismatched,
-                     moment=moment)
+        _write_batch(renewed_old=renewed_old, new_rows=new_rows, notices=notices,
+                     mismatched=mismatched, moment=moment)
 
 
 def _failed(report: RenewalReport, failed_pks: list[int], due: _Due, why: str) -> None:
@@ -323,7 +324,8 @@ def _failed(report: RenewalReport, failed_pks: list[int], due: _Due, why: str) -
 
 
 def _write_batch(*, renewed_old: list[_Due], new_rows: list[tuple],
-                 mismatched: list[tuple[_Due, str]], moment: datetime) -> None:
+                 notices: list[tuple[str, str]], mismatched: list[tuple[_Due, str]],
+                 moment: datetime) -> None:
     """The batch's status changes, new certificates, audit rows and notices, via the lifecycle."""
     if mismatched:
         lifecycle.certificates_require_reissue(
@@ -335,7 +337,7 @@ def _write_batch(*, renewed_old: list[_Due], new_rows: list[tuple],
         return
 
     def insert_successors():
-        insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, [row[:-1] for row in new_rows])
+        insert_many(Certificate, NEW_CERTIFICATE_COLUMNS, new_rows)
         new_pks = dict(
             Certificate.objects.filter(serial__in=[row[2] for row in new_rows])
             .values_list("serial", "pk")
@@ -348,9 +350,7 @@ def _write_batch(*, renewed_old: list[_Due], new_rows: list[tuple],
 
     lifecycle.certificates_renew(
         old_ids=[due.pk for due in renewed_old], insert_successors=insert_successors,
-        moment=moment,
-        notices=[(due.customer_phone, row[-1])
-                 for due, row in zip(renewed_old, new_rows, strict=True)],
+        moment=moment, notices=notices,
     )
 
 
