@@ -69,10 +69,10 @@ def field_keys() -> tuple[FieldKey, ...]:
 
 def encrypt(plaintext: str, *, purpose: str) -> str:
     """Seal under the newest key: ``v1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>``."""
-    key = field_keys()[0]
+    key_id, aead, aad = _sealer(settings.FIELD_ENCRYPTION_KEYS, purpose)
     nonce = os.urandom(12)
-    sealed = key.aead.encrypt(nonce, plaintext.encode(), _aad(purpose, key.key_id))
-    return f"{FORMAT_VERSION}:{key.key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    sealed = aead.encrypt(nonce, plaintext.encode(), aad)
+    return f"{FORMAT_VERSION}:{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def decrypt(token: str, *, purpose: str) -> str:
@@ -80,16 +80,30 @@ def decrypt(token: str, *, purpose: str) -> str:
     key_id, _, encoded = rest.partition(":")
     if version != FORMAT_VERSION:
         raise DecryptionError("unknown ciphertext format")
-    key = next((k for k in field_keys() if k.key_id == key_id), None)
-    if key is None:
+    opener = _openers(settings.FIELD_ENCRYPTION_KEYS, purpose).get(key_id)
+    if opener is None:
         raise DecryptionError(f"key {key_id!r} is not configured")
+    aead, aad = opener
     try:
         blob = _b64decode(encoded)
-        plaintext = key.aead.decrypt(blob[:12], blob[12:], _aad(purpose, key_id))
+        plaintext = aead.decrypt(blob[:12], blob[12:], aad)
     except (InvalidTag, ValueError, binascii.Error):
         # ValueError: too short for a nonce; binascii.Error: not base64. All mean "damaged".
         raise DecryptionError("ciphertext does not authenticate") from None
     return plaintext.decode()
+
+
+# Batch jobs seal or open one value per row (renewal: two per certificate, one per SMS): the key and
+# its associated data are looked up once per configuration and purpose, not per value.
+@lru_cache(maxsize=32)
+def _sealer(raw: str, purpose: str) -> tuple[str, AESGCM, bytes]:
+    key = _parse_keys(raw)[0]
+    return key.key_id, key.aead, _aad(purpose, key.key_id)
+
+
+@lru_cache(maxsize=32)
+def _openers(raw: str, purpose: str) -> dict[str, tuple[AESGCM, bytes]]:
+    return {key.key_id: (key.aead, _aad(purpose, key.key_id)) for key in _parse_keys(raw)}
 
 
 def key_id_of(token: str) -> str:

@@ -14,29 +14,37 @@ def insert_many(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     give every column that has no database default.
     """
     fields = [model._meta.get_field(name) for name in columns]
+    width = len(fields)
+    datetimes = [(index, field) for index, field in enumerate(fields)
+                 if isinstance(field, models.DateTimeField)]
+    # PostgreSQL takes an aware datetime as it is (its adapt_datetimefield_value returns it
+    # unchanged); SQLite needs each turned into text.
+    aware_as_is = connection.vendor == "postgresql"
     prepared: dict = {}  # a batch repeats its timestamps: prepare each distinct one once
 
-    def prepare_datetime(value, field):
-        key = (field.column, value)
-        if key not in prepared:
-            prepared[key] = field.get_db_prep_save(value, connection)
-        return prepared[key]
+    def prepare(row: Sequence) -> Sequence:
+        if len(row) != width:
+            raise ValueError(f"{len(row)} values for {width} columns")
+        if not datetimes:
+            return row
+        row = list(row)
+        for index, field in datetimes:
+            value = row[index]
+            if aware_as_is and value is not None and value.utcoffset() is not None:
+                continue
+            key = (index, value)
+            if key not in prepared:
+                prepared[key] = field.get_db_prep_save(value, connection)
+            row[index] = prepared[key]
+        return row
 
-    prepare = [
-        (lambda value, field=field: prepare_datetime(value, field))
-        if isinstance(field, models.DateTimeField) else None
-        for field in fields
-    ]
     quote = connection.ops.quote_name
     # Identifiers come from the model and are quoted by the backend; values are parameters.
     table = quote(model._meta.db_table)
     column_list = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})"  # noqa: S608
-    params = [
-        [value if prep is None else prep(value) for prep, value in zip(prepare, row, strict=True)]
-        for row in rows
-    ]
+    params = [prepare(row) for row in rows]
     if not params:
         return
     # One transaction (or the caller's): in autocommit, SQLite would commit, and sync to disk, once

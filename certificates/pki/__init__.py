@@ -34,6 +34,7 @@ from certificates.pki.encoding import (
     crl_der,
     fingerprint_sha256,
     load_certificate,
+    load_der_certificate,
 )
 from certificates.pki.identity import (
     IDENTIFY_DATA_OID,
@@ -92,6 +93,7 @@ __all__ = [
     "identity_binding",
     "key_type_of",
     "load_certificate",
+    "load_der_certificate",
     "load_encrypted_private_key",
     "new_vid_random",
     "random_serial",

@@ -25,6 +25,11 @@ def load_certificate(der_or_pem: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(der_or_pem)
 
 
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Load a certificate known to be DER (as stored): no copy of it to look for a PEM header."""
+    return x509.load_der_x509_certificate(der)
+
+
 def fingerprint_sha256(cert: x509.Certificate) -> str:
     """Return the SHA-256 fingerprint as colon-separated upper-case hex, as openssl prints it."""
     return cert.fingerprint(_SHA256).hex(":").upper()
