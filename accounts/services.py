@@ -66,7 +66,8 @@ def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Cu
     user_id = (user_id or "").strip().lower()
     by_ip, by_user = lookup_throttles()
     # Both read every time, so a refusal costs the same whichever limit (or both) refused it.
-    ip_allows, user_allows = by_ip.allows(client_ip), by_user.allows(user_id)
+    ip_allows, user_failures = by_ip.allows(client_ip), by_user.failures(user_id)
+    user_allows = user_failures < by_user.limit
     if not (ip_allows and user_allows):
         raise LookupThrottled(per_user=not user_allows)
     try:
@@ -84,7 +85,8 @@ def customer_lookup(*, user_id: str, resident_number: str, client_ip: str) -> Cu
         logger.debug("customer lookup failed")  # the event line is the audit trail's
         _fail_both(by_ip, client_ip, by_user, user_id)
         raise CustomerNotFound
-    by_user.reset(user_id)
+    if user_failures:  # a success clears the ID's count; with none counted there is no write
+        by_user.reset(user_id)
     return customer
 
 
@@ -163,10 +165,12 @@ def customer_details_check(
     """
     by_ip, by_customer = details_throttles()
     key = str(customer.pk)
-    ip_allows, customer_allows = by_ip.allows(client_ip), by_customer.allows(key)
+    ip_allows, customer_failures = by_ip.allows(client_ip), by_customer.failures(key)
+    customer_allows = customer_failures < by_customer.limit
     if not (ip_allows and customer_allows):
         raise LookupThrottled(per_user=not customer_allows)
     if (name, birth_date, phone) != (customer.name, customer.birth_date, customer.phone):
         _fail_both(by_ip, client_ip, by_customer, key)
         raise DetailsMismatch
-    by_customer.reset(key)
+    if customer_failures:  # as in customer_lookup: nothing counted, nothing to clear
+        by_customer.reset(key)

@@ -4,7 +4,7 @@ Run by ``scripts/load.py`` (``make load``), which starts the server, creates the
 checks the database afterwards; on its own (a server already running with the customers of
 ``load.py --seed-only``)::
 
-    LOAD_FLOWS=100 locust -f scripts/locustfile.py --headless --users 30 --spawn-rate 30 \
+    LOAD_FLOWS=100 locust -f scripts/locustfile.py --headless --users 30 --spawn-rate 3 \
         --host http://127.0.0.1:8105 --run-time 5m
 
 Each simulated user is one browser: it takes the next customer, walks 약관 동의 → 본인 확인 → ARS

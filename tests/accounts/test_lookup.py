@@ -156,6 +156,15 @@ def test_success_resets_the_user_counter(customer):
     assert lookup(client_ip="203.0.113.51") == customer
 
 
+def test_success_with_nothing_counted_writes_nothing(customer):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup(client_ip="203.0.113.60") == customer
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+
+
 def test_success_does_not_count_as_an_ip_failure(customer):
     by_ip, _ = lookup_throttles()
     fail(2)

@@ -253,6 +253,19 @@ def test_send_cap_is_a_setting(clock, committed, outbox, settings):
     assert refused.value.reason == "cap"
 
 
+def test_no_cap_still_keeps_the_cooldown(clock, committed, outbox, settings):
+    settings.SMS_MAX_SENDS = 0  # no cap
+    settings.SMS_SEND_WINDOW = 30  # shorter than the cooldown: the newest send still counts
+    for _ in range(7):
+        send(committed, outbox)
+        with pytest.raises(SendThrottled) as refused:
+            sms_send(phone=PHONE, purpose="issue.sms")
+        assert refused.value.reason == "cooldown"
+        assert refused.value.retry_after == 60
+        clock.shift(60)
+    assert len(outbox) == 7
+
+
 def test_signals_report_failures_and_success(committed, outbox, clock):
     seen = []
 
