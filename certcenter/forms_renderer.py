@@ -11,6 +11,9 @@ groups, a project override of Django's template) goes through the templates as b
 """
 
 from django.forms.renderers import DjangoTemplates
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 
@@ -33,6 +36,14 @@ def _as_text(value) -> str:
     """``{{ value|stringformat:'s' }}`` under autoescaping."""
     text = "%s" % (str(value) if isinstance(value, tuple) else value)  # noqa: UP031 (the filter's own)
     return text if isinstance(value, SafeData) else escape(text)
+
+
+def as_html(value) -> str:
+    """``{{ value }}``: text escaped; anything else (a date, a number) localized first, as the
+    template would."""
+    if isinstance(value, str | Promise):
+        return conditional_escape(value)
+    return render_value_in_context(value, Context())
 
 
 def render_input(widget: dict) -> str:
@@ -59,7 +70,7 @@ def render_option(widget: dict) -> str:
     option_id = widget["attrs"].get("id")
     target = f' for="{conditional_escape(option_id)}"' if option_id else ""
     # The newline is input.html's own last byte, kept inside the label by the include.
-    return mark_safe(f"<label{target}>{tag}\n {conditional_escape(widget['label'])}</label>")  # noqa: S308
+    return mark_safe(f"<label{target}>{tag}\n {as_html(widget['label'])}</label>")  # noqa: S308
 
 
 class FormRenderer(DjangoTemplates):

@@ -16,6 +16,9 @@ import secrets
 import threading
 
 from django.contrib import messages
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
@@ -55,3 +58,11 @@ def shared_page(request, key: tuple, render) -> HttpResponse:
 def shared_pages_clear() -> None:
     with _lock:
         _pages.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    """A setting changed at run time (the tests' ``settings`` fixture, override_settings): what was
+    rendered under the old one is dropped, the shared pages and the {% cache %} fragments alike."""
+    shared_pages_clear()
+    caches["template_fragments"].clear()

@@ -10,15 +10,15 @@ about an eighth of the workers' CPU, and on PostgreSQL each write's commit waite
   before its INSERT (which refuses a taken one: Django's ``create()`` then draws again), and a save
   with nothing changed since the row was read or written writes nothing (a cycled key, whose
   INSERT carried the data, needs no UPDATE after it) — Django's backend spent five statements on a
-  ``cycle_key()``, this one two;
+  ``cycle_key()``, this one two. Such a skipped save does not move the expiry on either (as
+  Django does not for a session it was not asked to save), and it compares with what this request
+  read: should another request have written meanwhile, its write stays (Django's would be undone);
 - on PostgreSQL an update commits with ``synchronous_commit`` off for its own transaction only
   (``SET LOCAL``): still atomic and never corrupt, but a crash of the database server in the ~0.6 s
   after it may lose it — the customer then finds the wizard one step back, or the flow restarted,
   and repeats it. Certificates, keys, challenges, the audit trail, a new session and a deleted one
   (a log-out, a cycled key) keep their durable commits.
 """
-
-import json
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
@@ -30,14 +30,14 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     # What the row holds as far as this request knows (its data, canonical JSON), so that a save
     # with nothing changed since (a cycled key's, whose INSERT already wrote it) writes nothing.
-    _stored: str | None = None
+    _stored: bytes | None = None
 
     def _table(self, connection) -> str:
         return connection.ops.quote_name(self.model._meta.db_table)
 
-    @staticmethod
-    def _canonical(data: dict) -> str:
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    def _canonical(self, data: dict) -> bytes:
+        """The data as the session's serializer writes it (what decides whether it changed)."""
+        return self.serializer().dumps(data)
 
     def load(self):
         connection = connections[router.db_for_read(self.model)]

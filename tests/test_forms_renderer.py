@@ -140,3 +140,27 @@ def test_the_compared_forms_include_fields_with_errors_and_help():
     assert any(field.errors for field in form)
     assert any(field.help_text for form_class in (cloud_forms.ConnectCodeForm,)
                for field in form_class())
+
+
+def test_labels_and_help_that_are_not_text_are_localized_as_the_templates_do(settings):
+    import datetime
+
+    from django.template import engines
+
+    settings.USE_THOUSAND_SEPARATOR = True
+    form = forms.Form()
+    form.fields["when"] = forms.CharField(label=datetime.date(2025, 1, 2), help_text=1234567)
+    form.fields["pick"] = forms.ChoiceField(choices=[(1, datetime.date(2025, 1, 2)), (2, 7654321)],
+                                            widget=forms.RadioSelect)
+    engine = engines["django"]
+    reference = engine.from_string(FIELD_TEMPLATE)
+    tag = engine.from_string("{% load fields %}{% field field %}")
+    ours = tag.render({"field": form["when"]})
+    assert ours == reference.render({"field": form["when"]})
+    assert "1,234,567" in ours and "2025" in ours
+    options = {}
+    for renderer in (FormRenderer(), DjangoTemplates()):
+        form.renderer = renderer
+        options[type(renderer)] = [str(option) for option in form["pick"]]
+    assert options[FormRenderer] == options[DjangoTemplates]
+    assert "7,654,321" in options[FormRenderer][1]

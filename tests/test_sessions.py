@@ -115,7 +115,7 @@ def test_a_save_with_nothing_changed_writes_nothing():
     store["flow"] = {"step": "ars", "done": {"terms": 1.5}}
     store.create()
     again = SessionStore(store.session_key)
-    again["flow"] = {"done": {"terms": 1.5}, "step": "ars"}  # the same, written anew
+    again["flow"] = {"step": "ars", "done": {"terms": 1.5}}  # the same, written anew
     with CaptureQueriesContext(connection) as queries:
         again.save()
     assert statements(queries) == []  # (read when the flow was set) no UPDATE

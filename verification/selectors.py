@@ -298,7 +298,8 @@ def _fraud_block_id(customer_id: int, at: datetime) -> int | None:
         cursor.execute(
             f"SELECT {column['id']} FROM {quote(meta.db_table)} "  # noqa: S608 (quoted names)
             f"WHERE {column['customer']} = %s AND {column['status']} = %s "
-            f"AND {column['blocked_until']} > %s ORDER BY {column['blocked_until']} DESC LIMIT 1",
+            f"AND {column['blocked_until']} > %s "
+            f"ORDER BY {column['blocked_until']} DESC, {column['id']} DESC LIMIT 1",
             [customer_id, FraudReport.Status.OPEN.value,
              connection.ops.adapt_datetimefield_value(at)],
         )
@@ -313,8 +314,8 @@ def customer_with_fraud_block(customer_id: int, *, at: datetime | None = None):
 
     Plain SQL and ``Model.from_db`` with the fields' converters, as the same question through the
     ORM (or ``raw()``, which works out its columns each time) spent more time in Python than the
-    database spent answering it; ``customer_fraud_block`` stays the ORM's, and
-    tests/verification check the two agree, the customer field by field."""
+    database spent answering it; tests/verification check it against the ORM's answer, the
+    customer field by field."""
     connection = connections[router.db_for_read(Customer)]
     sql, fields = _customer_with_block_sql(connection.vendor, connection.alias)
     moment = connection.ops.adapt_datetimefield_value(at or now())
@@ -339,13 +340,17 @@ def _customer_with_block_sql(_vendor: str, alias: str) -> tuple[str, dict]:
     connection = connections[alias]
     quote = connection.ops.quote_name
     customers, reports = quote(Customer._meta.db_table), quote(FraudReport._meta.db_table)
+    report = {name: f"r.{quote(FraudReport._meta.get_field(name).column)}"
+              for name in ("id", "customer", "status", "blocked_until")}
     fields = Customer._meta.concrete_fields
     columns = ", ".join(f"{customers}.{quote(field.column)}" for field in fields)
+    customer_pk = f"{customers}.{quote(Customer._meta.pk.column)}"
     sql = (
-        f"SELECT {columns}, (SELECT r.{quote('id')} FROM {reports} r "  # noqa: S608 (names)
-        f"WHERE r.{quote('customer_id')} = {customers}.{quote('id')} AND r.{quote('status')} = %s "
-        f"AND r.{quote('blocked_until')} > %s ORDER BY r.{quote('blocked_until')} DESC LIMIT 1) "
-        f"AS blocking_report_id FROM {customers} WHERE {customers}.{quote('id')} = %s"
+        f"SELECT {columns}, (SELECT {report['id']} FROM {reports} r "  # noqa: S608 (names)
+        f"WHERE {report['customer']} = {customer_pk} AND {report['status']} = %s "
+        f"AND {report['blocked_until']} > %s "
+        f"ORDER BY {report['blocked_until']} DESC, {report['id']} DESC LIMIT 1) "
+        f"AS blocking_report_id FROM {customers} WHERE {customer_pk} = %s"
     )
     converters = {}
     for index, field in enumerate(fields):

@@ -11,6 +11,8 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from certcenter.forms_renderer import as_html
+
 register = template.Library()
 
 
@@ -29,9 +31,9 @@ def field(bound):
     help_text = ""
     if bound.help_text:
         help_text = (f'<p class="help" id="{conditional_escape(bound.auto_id)}_helptext">'
-                     f"{conditional_escape(bound.help_text)}</p>")
+                     f"{as_html(bound.help_text)}</p>")
     return mark_safe(  # noqa: S308 (every value is escaped; the widget's HTML is Django's own)
         f'\n<div class="field{" has-error" if bound.errors else ""}">\n'
-        f'  <label for="{conditional_escape(bound.id_for_label)}">{conditional_escape(bound.label)}'
+        f'  <label for="{conditional_escape(bound.id_for_label)}">{as_html(bound.label)}'
         f"</label>\n  {bound}\n  {help_text}\n  {field_errors(bound)}\n</div>\n"
     )

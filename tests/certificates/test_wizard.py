@@ -803,3 +803,41 @@ def test_a_shared_page_follows_the_settings_it_shows(db, settings, client):
     settings.BANK_NAME = "다른은행"
     page = client.get(url("terms")).content.decode()
     assert "다른은행" in page and "모의저축은행" not in page
+
+
+@pytest.mark.parametrize("change", [
+    {"BANK_NAME": "다른은행"}, {"PIN_MAX_FAILURES": 3}, {"CERTIFICATE_VALIDITY_DAYS": 730},
+    {"FLOW_IDLE_TIMEOUT": 300}, {"LOOKUP_MAX_FAILURES": 3}, {"SIMULATED_PHONE_ENABLED": True},
+])
+def test_the_shared_pages_are_what_a_fresh_rendering_gives(db, client, settings, change):
+    """Served from the per-process copy or rendered afresh, the first pages read the same, under
+    each setting they show (cleared when a setting changes: certcenter.pagecache)."""
+    from certcenter.pagecache import shared_pages_clear
+
+    def pages():
+        terms = client.get(url("terms"))
+        agreed = client.post(url("terms"), {"agree_all": "on"})["Location"]
+        identify = client.get(agreed)
+        return [page.content.decode().replace(csrf_field(page), "") for page in (terms, identify)]
+
+    for name, value in change.items():
+        setattr(settings, name, value)
+    served = pages()
+    shared_pages_clear()
+    from django.core.cache import caches
+
+    caches["template_fragments"].clear()
+    assert pages() == served
+
+
+def test_a_shared_page_shows_the_simulated_clock_once_it_is_moved(db, client, settings):
+    from datetime import timedelta as days
+
+    from certcenter import clock
+
+    settings.SIMULATOR_CONTROLS_ENABLED = True
+    assert "시뮬레이터 시간" not in client.get(url("terms")).content.decode()
+    clock.offset_publish(days(days=30))
+    assert "시뮬레이터 시간" in client.get(url("terms")).content.decode()
+    clock.offset_publish(clock.ZERO)
+    assert "시뮬레이터 시간" not in client.get(url("terms")).content.decode()

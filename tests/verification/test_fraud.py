@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Customer
+from certcenter.clock import now as clock_now
 from tests.conftest import staff_login
 from tests.verification.conftest import NATIONAL, PHONE, SIMULATED, code_in
 from verification.models import Challenge, FraudReport, HandsetMessage
@@ -34,10 +35,13 @@ pytestmark = pytest.mark.django_db
 
 
 def block_of(customer):
-    """customer_fraud_block's answer, checked against the wizard's one-query form of it."""
+    """customer_fraud_block's answer, checked against the ORM's and the wizard's one-query form."""
     report = customer_fraud_block(customer)
     pk = getattr(customer, "pk", customer)
     if pk is not None:
+        assert report == FraudReport.objects.filter(
+            customer_id=pk, status=FraudReport.Status.OPEN, blocked_until__gt=clock_now(),
+        ).order_by("-blocked_until", "-pk").first()
         together = customer_with_fraud_block(pk)
         assert together.blocking_report_id == (report.pk if report else None)
         # The customer itself as the ORM loads it, every field converted alike.
