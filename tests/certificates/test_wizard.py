@@ -681,6 +681,15 @@ def test_each_identity_step_cycles_the_session_key(wizard):
     wizard.extra()
     wizard.sms()
     assert len({before_ars, after_ars, wizard.client.session.session_key}) == 3
+    # An old session id (planted or observed before a step) holds no flow any more.
+    from django.conf import settings
+    from django.test import Client
+
+    for old in (before_ars, after_ars):
+        stranger = Client()
+        stranger.cookies[settings.SESSION_COOKIE_NAME] = old
+        assert stranger.get(url("pin"))["Location"] == url("terms")
+    assert wizard.get("pin").status_code == 200  # the customer's own goes on
 
 
 def test_reissue_when_staff_revoked_the_certificate_meanwhile(
