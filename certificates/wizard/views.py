@@ -56,7 +56,7 @@ class TermsView(StepView):
     template_name = "certificates/wizard/terms.html"
 
     def get(self, request):
-        return self.render_shared_step(form=forms.TermsForm())
+        return self.render_shared_step(context=lambda: {"form": forms.TermsForm()})
 
     def post(self, request):
         form = forms.TermsForm(request.POST)
@@ -73,7 +73,10 @@ class IdentifyView(StepView):
     accepts_terms_pass = True
 
     def get(self, request):
-        return self.render_identify(forms.IdentifyForm(request), shared=True)
+        return self.render_shared_step(
+            settings.LOOKUP_MAX_FAILURES, settings.LOOKUP_FAILURE_WINDOW,
+            context=lambda: self.identify_context(forms.IdentifyForm(request)),
+        )
 
     def post(self, request):
         form = forms.IdentifyForm(request, request.POST)
@@ -90,14 +93,13 @@ class IdentifyView(StepView):
         form.data["rrn_back"] = ""
         return self.render_identify(form)
 
-    def render_identify(self, form, *, shared: bool = False):
-        context = {"form": form, "corporate_refused": form.has_error("__all__", "corporate"),
-                   "lookup_max_failures": settings.LOOKUP_MAX_FAILURES,
-                   "lookup_window": duration_text(settings.LOOKUP_FAILURE_WINDOW)}
-        if shared:  # a GET: the empty form
-            return self.render_shared_step(settings.LOOKUP_MAX_FAILURES,
-                                           settings.LOOKUP_FAILURE_WINDOW, **context)
-        return self.render_step(**context)
+    def identify_context(self, form) -> dict:
+        return {"form": form, "corporate_refused": form.has_error("__all__", "corporate"),
+                "lookup_max_failures": settings.LOOKUP_MAX_FAILURES,
+                "lookup_window": duration_text(settings.LOOKUP_FAILURE_WINDOW)}
+
+    def render_identify(self, form):
+        return self.render_step(**self.identify_context(form))
 
 
 class ReissueView(StepView):
