@@ -167,3 +167,25 @@ def test_a_maximum_age_below_the_idle_timeout_stops_start_up():
     assert "FLOW_MAX_AGE must be at least FLOW_IDLE_TIMEOUT" in refused.stderr
     started = start_django({**secrets, "FLOW_IDLE_TIMEOUT": "600", "FLOW_MAX_AGE": "600"})
     assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.parametrize(("threshold", "expected"), [(None, "True 5"), ("2", "True 2"),
+                                                      ("", "True None")])
+def test_postgresql_prepares_statements_unless_told_not_to(all_secrets, threshold, expected):
+    """DATABASE_PREPARE_THRESHOLD (default 5): empty turns psycopg's prepared statements off, as a
+    transaction-mode pooler needs; server-side binding stays on. SQLite is left as it is."""
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "o = s.DATABASES['default']['OPTIONS']; "
+            "print(o['server_side_binding'], o['prepare_threshold'])")
+    env = {**all_secrets, "ENV_FILE": "/nonexistent",
+           "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    result = start_django(env, drop=("DATABASE_PREPARE_THRESHOLD",), code=code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+    sqlite = start_django({**all_secrets, "ENV_FILE": "/nonexistent",
+                           "DATABASE_URL": "sqlite:////tmp/unused.sqlite3"},
+                          code=code.replace("o['server_side_binding'], o['prepare_threshold']",
+                                            "'server_side_binding' in o"))
+    assert sqlite.stdout.strip() == "False", sqlite.stderr
