@@ -29,7 +29,7 @@ from certcenter.context_processors import site
 CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
 MAX_PAGES = 256
 
-_pages: dict[tuple, tuple[bytes, dict]] = {}
+_pages: dict[tuple, tuple[bytes, str]] = {}
 _lock = threading.Lock()
 
 
@@ -44,15 +44,14 @@ def shared_page(request, key: tuple, render) -> HttpResponse:
         response = render(CSRF_PLACEHOLDER)
         if response.status_code != 200 or CSRF_PLACEHOLDER.encode() not in response.content:
             return render(None)
-        cached = (response.content, {name: response[name] for name in ("Content-Type",)})
+        cached = (response.content, response["Content-Type"])
         with _lock:
             if len(_pages) >= MAX_PAGES:
                 _pages.clear()
             _pages[full_key] = cached
-    content, headers = cached
-    response = HttpResponse(content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()),
-                            headers=headers)
-    return response
+    content, content_type = cached
+    return HttpResponse(content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode()),
+                        content_type=content_type)
 
 
 def shared_pages_clear() -> None:

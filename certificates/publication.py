@@ -64,14 +64,13 @@ def _revoked_entries(*, at: datetime) -> list[tuple[int, datetime, x509.ReasonFl
     else:
         fields = ("serial", "revoked_at", "revocation_reason")
     sql, params = rows.values_list(*fields).query.sql_with_params()
-    reasons = pki.REVOCATION_REASONS
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if parse is None:
-            return [(int(serial, 16), revoked_at, reasons.get(reason))
-                    for serial, revoked_at, reason in cursor.fetchall()]
-        return [(int(serial, 16), revoked_at and parse(revoked_at), reasons.get(reason))
-                for serial, revoked_at, reason in cursor.fetchall()]
+        found = cursor.fetchall()
+    reasons = pki.REVOCATION_REASONS
+    return [(int(serial, 16), parse(revoked_at) if parse and revoked_at else revoked_at,
+             reasons.get(reason))
+            for serial, revoked_at, reason in found]
 
 
 def crl_current() -> RevocationList | None:
