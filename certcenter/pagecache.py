@@ -23,7 +23,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
-from certcenter.context_processors import site
+from certcenter.context_processors import simulated_clock_text
 
 # Letters only, so escaping leaves it as it is; random, so no page text can hold it by chance.
 CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
@@ -35,10 +35,11 @@ _lock = threading.Lock()
 
 def shared_page(request, key: tuple, render) -> HttpResponse:
     """``render(csrf_token)`` (a response rendered with that token) once per ``key``, the language
-    and the site-wide values; this request's token in a copy of it."""
+    and the simulator's clock (what can change while the process runs; a changed setting drops
+    every copy, below); this request's token in a copy of it."""
     if len(messages.get_messages(request)):
         return render(None)
-    full_key = (*key, get_language(), tuple(sorted(site(request).items())))
+    full_key = (*key, get_language(), simulated_clock_text())
     cached = _pages.get(full_key)
     if cached is None:
         response = render(CSRF_PLACEHOLDER)

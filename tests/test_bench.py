@@ -21,7 +21,7 @@ def bench():
     ("issuance", ("2",), {"floor_ms", "server_ms", "lint_ms", "nolint_ms"}),
     ("identify", ("2",), {"open_ms", "throttled_ms"}),
     ("signing", ("2",), {"floor_ms", "server_ms"}),
-    ("ocsp", ("4",), {"raw_per_s", "view_per_s", "nonce_per_s"}),
+    ("ocsp", ("4",), {"raw_per_s", "view_per_s", "nonce_per_s", "nonce_over_raw_paired"}),
     ("crl", ("50", "1"), {"raw_s", "publish_s"}),
     ("clock", ("700", "4"), {"moved_us", "real_us", "page_moved_ms", "page_off_ms"}),
 ])

@@ -164,3 +164,24 @@ def test_labels_and_help_that_are_not_text_are_localized_as_the_templates_do(set
         options[type(renderer)] = [str(option) for option in form["pick"]]
     assert options[FormRenderer] == options[DjangoTemplates]
     assert "7,654,321" in options[FormRenderer][1]
+
+
+def test_the_plain_inputs_and_options_never_reach_the_templates(monkeypatch):
+    """The equality tests above would pass were every widget rendered through the templates: here
+    the templates of the fast path refuse to render, and the site's forms still do."""
+    from certcenter.forms_renderer import OPTION_TEMPLATES
+
+    rendered = DjangoTemplates.render
+
+    def refuse(self, template_name, context, request=None):
+        assert template_name not in INPUT_TEMPLATES | OPTION_TEMPLATES, template_name
+        return rendered(self, template_name, context, request)
+
+    monkeypatch.setattr(DjangoTemplates, "render", refuse)
+    renderer = FormRenderer()
+    assert 'type="text"' in forms.TextInput().render("a", "b", renderer=renderer)
+    form = forms.Form(renderer=renderer)
+    form.fields["pick"] = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+    assert all('type="radio"' in str(option) for option in form["pick"])
+    for form_class in (wizard_forms.PinForm, wizard_forms.TermsForm):
+        assert all(str(field) for field in make_form(form_class))

@@ -143,11 +143,11 @@ class StepView(View):
         self.flow.complete(FIRST)
         return self.flow
 
-    def render_shared_step(self, *vary, context):
+    def render_shared_step(self, *, context):
         """``render_step`` for a GET by a visitor with no flow yet (the terms page; identification
         with a terms pass): nothing on the page is theirs but the CSRF token, so it is rendered
-        once per process (certcenter.pagecache). ``vary``: what else the page depends on;
-        ``context()``: the page's context, asked for only when the page is rendered."""
+        once per process (certcenter.pagecache). ``context()``: the page's context, asked for only
+        when the page is rendered."""
         if self.flow is not None:
             return self.render_step(**context())
 
@@ -155,9 +155,7 @@ class StepView(View):
             extra = {"csrf_token": csrf_token} if csrf_token else {}
             return self.render_step(**context(), **extra)
 
-        key = (self.template_name, self.terms is not None, settings.FLOW_IDLE_TIMEOUT,
-               settings.FLOW_MAX_AGE, *vary)
-        return shared_page(self.request, key, draw)
+        return shared_page(self.request, (self.template_name, self.terms is not None), draw)
 
     def render_step(self, **context):
         flow = self.flow or Flow.new()

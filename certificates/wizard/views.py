@@ -74,9 +74,7 @@ class IdentifyView(StepView):
 
     def get(self, request):
         return self.render_shared_step(
-            settings.LOOKUP_MAX_FAILURES, settings.LOOKUP_FAILURE_WINDOW,
-            context=lambda: self.identify_context(forms.IdentifyForm(request)),
-        )
+            context=lambda: self.identify_context(forms.IdentifyForm(request)))
 
     def post(self, request):
         form = forms.IdentifyForm(request, request.POST)

@@ -124,6 +124,11 @@ def test_the_lists_order_is_kept(officer, population):
     _response, raw = download(client, "?o=1")  # by serial, ascending
     serials = [row[0] for row in parse(raw)[1:]]
     assert serials == sorted(serials)
+    # The list's own order, not the default one that happens to be sorted too.
+    shown = client.get(CHANGELIST + "?o=1").context["cl"].result_list
+    assert serials == [format_serial(certificate.serial) for certificate in shown]
+    _response, raw = download(client, "?o=-1")
+    assert [row[0] for row in parse(raw)[1:]] == serials[::-1]
 
 
 def test_an_undeclared_lookup_is_refused_as_on_the_list(officer, population):

@@ -831,7 +831,8 @@ def test_the_shared_pages_are_what_a_fresh_rendering_gives(db, client, settings,
 
     for name, value in change.items():
         setattr(settings, name, value)
-    served = pages()
+    pages()  # rendered under the new setting and kept
+    served = pages()  # served from the copies
     shared_pages_clear()
     from django.core.cache import caches
 

@@ -369,5 +369,6 @@ def test_the_fault_window_is_what_a_clock_shift_cannot_skip(frozen, send):
 
     faults.fault_set(kind="sms_delayed", phone=PHONE, seconds=600)
     send(services.sms_send, phone=PHONE, purpose="demo")
+    assert inbox() == []  # held back by the fault
     clock.offset_publish(timedelta(days=1))
     assert len(inbox()) == 1
