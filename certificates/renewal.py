@@ -67,12 +67,16 @@ class RenewalReport:
     def ok(self) -> bool:
         return self.failed == 0
 
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
     def summary(self) -> str:
         skipped = skipped_text(self.skipped)
         prefix = "[dry run] would have " if self.dry_run else ""
         return (
             f"{prefix}renewed: {self.renewed}; "
-            f"skipped (reissue required): {sum(self.skipped.values())}"
+            f"skipped (reissue required): {self.skipped_total}"
             f"{f' ({skipped})' if skipped else ''}; "
             f"expired: {self.expired}; failed: {self.failed}"
         )
@@ -187,7 +191,7 @@ def _renew_all(report: RenewalReport, *, run: RenewalRun, moment: datetime, wind
     failed_pks: list[int] = []
     after_pk = 0  # a dry run changes nothing, so it pages through by primary key instead
     while len(failed_pks) < MAX_FAILURES_PER_RUN:
-        processed = report.renewed + sum(report.skipped.values()) + report.failed
+        processed = report.renewed + report.skipped_total + report.failed
         room = batch_size if limit is None else min(batch_size, limit - processed)
         if room <= 0:
             break
@@ -224,7 +228,7 @@ def _run_logged(report: RenewalReport, **options) -> None:
     error text is in the command's output)."""
     event_log(
         "renewal.run", outcome="ok" if report.ok else "failed", dry_run=report.dry_run,
-        **options, renewed=report.renewed, skipped=sum(report.skipped.values()),
+        **options, renewed=report.renewed, skipped=report.skipped_total,
         **{f"skipped_{reason}": count for reason, count in sorted(report.skipped.items())},
         expired=report.expired, failed=report.failed,
     )
@@ -404,7 +408,7 @@ def _counts(report: RenewalReport) -> dict:
     return {
         "batches": report.batches, "renewed": report.renewed, "expired": report.expired,
         "failed": report.failed, "skipped": dict(report.skipped),
-        "skipped_total": sum(report.skipped.values()),
+        "skipped_total": report.skipped_total,
     }
 
 

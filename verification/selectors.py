@@ -277,34 +277,14 @@ def handset_message_challenges(
 
 def customer_fraud_block(customer, *, at: datetime | None = None) -> FraudReport | None:
     """The open fraud report that blocks ``customer`` (a Customer or its pk) from issuance and
-    reissue right now, the one blocking longest; None when they may proceed."""
+    reissue right now, the one blocking longest; None when they may proceed. (The wizard's guard
+    asks it with the customer, in one statement: ``customer_with_fraud_block``.)"""
     customer_id = getattr(customer, "pk", customer)
     if customer_id is None:
         return None
-    report_id = _fraud_block_id(customer_id, at or now())
-    return None if report_id is None else FraudReport.objects.filter(pk=report_id).first()
-
-
-def _fraud_block_id(customer_id: int, at: datetime) -> int | None:
-    # The wizard's guard asks on every request, and almost always nobody is blocked: the check
-    # is one plain statement on the index (fraud_customer_open), as certcenter.sessions reads
-    # sessions, since building the ORM's query cost several times running it (~0.5 ms against
-    # ~0.07 ms here). The report itself is loaded only when there is one.
-    connection = connections[router.db_for_read(FraudReport)]
-    meta, quote = FraudReport._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column)
-              for name in ("id", "customer", "status", "blocked_until")}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {column['id']} FROM {quote(meta.db_table)} "  # noqa: S608 (quoted names)
-            f"WHERE {column['customer']} = %s AND {column['status']} = %s "
-            f"AND {column['blocked_until']} > %s "
-            f"ORDER BY {column['blocked_until']} DESC, {column['id']} DESC LIMIT 1",
-            [customer_id, FraudReport.Status.OPEN.value,
-             connection.ops.adapt_datetimefield_value(at)],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return (FraudReport.objects.filter(customer_id=customer_id, status=FraudReport.Status.OPEN,
+                                       blocked_until__gt=at or now())
+            .order_by("-blocked_until", "-id").first())
 
 
 def customer_with_fraud_block(customer_id: int, *, at: datetime | None = None):
@@ -317,7 +297,7 @@ def customer_with_fraud_block(customer_id: int, *, at: datetime | None = None):
     database spent answering it; tests/verification check it against the ORM's answer, the
     customer field by field."""
     connection = connections[router.db_for_read(Customer)]
-    sql, fields = _customer_with_block_sql(connection.vendor, connection.alias)
+    sql, fields = _customer_with_block_sql(connection.alias)
     moment = connection.ops.adapt_datetimefield_value(at or now())
     with connection.cursor() as cursor:
         cursor.execute(sql, [FraudReport.Status.OPEN, moment, customer_id])
@@ -335,7 +315,7 @@ def customer_with_fraud_block(customer_id: int, *, at: datetime | None = None):
 
 
 @functools.cache
-def _customer_with_block_sql(_vendor: str, alias: str) -> tuple[str, dict]:
+def _customer_with_block_sql(alias: str) -> tuple[str, dict]:
     """The statement and, by column position, the converters a query of the ORM would apply."""
     connection = connections[alias]
     quote = connection.ops.quote_name
