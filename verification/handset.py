@@ -68,7 +68,7 @@ def _render_phone(request: HttpRequest, phone: str, form: KeyInForm | None = Non
         "remaining_display": countdown_text(remaining),
         "caller": _("%(bank)s ARS") % {"bank": settings.BANK_NAME},
         "form": form or KeyInForm(),
-        "version": selectors.handset_version(phone=phone),
+        "version": selectors.handset_version(phone=phone, ringing=ringing),
         **_fault_context(phone),  # simulator controls (block at the end of this module)
     }
     context.update(_fraud_context(inbox))

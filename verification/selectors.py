@@ -170,13 +170,18 @@ def handset_call_log(*, phone: str, limit: int = 10) -> list[HandsetMessage]:
     )
 
 
-def handset_version(*, phone: str) -> str:
-    """A token that changes whenever something arrives on ``phone`` or its ringing call ends."""
+_ASK = object()
+
+
+def handset_version(*, phone: str, ringing=_ASK) -> str:
+    """A token that changes whenever something arrives on ``phone`` or its ringing call ends
+    (``ringing``: the phone's ringing call or None, if the caller has just looked it up)."""
     # Count and newest id of what has arrived: a held-back SMS arriving late may have an older id.
     arrived = HandsetMessage.objects.filter(phone=phone, created_at__lte=now()).aggregate(
         count=Count("id"), latest=Max("id")
     )
-    ringing = handset_ringing_call(phone=phone)
+    if ringing is _ASK:
+        ringing = handset_ringing_call(phone=phone)
     return f"{arrived['count']}.{arrived['latest'] or 0}:{ringing.challenge_id if ringing else '-'}"
 
 
