@@ -171,3 +171,31 @@ def due_moment(certificates):
     """A moment at which every one of ``certificates`` is due for renewal (issued within the same
     minute): 29 days before the first of them expires."""
     return min(c.not_after for c in certificates) - timedelta(days=29)
+
+
+class Crash(BaseException):
+    """A crash mid-batch (a kill, a lost connection): not an ``Exception`` anything may swallow."""
+
+
+def fail_on_call(monkeypatch, number, exception):
+    """Make the signing of a renewed certificate raise on its ``number``-th call."""
+    from certificates import pki
+
+    real = pki.EndEntityProfile.sign
+    calls = []
+
+    def flaky(builder, **kwargs):
+        calls.append(1)
+        if len(calls) == number:
+            raise exception
+        return real(builder, **kwargs)
+
+    monkeypatch.setattr(pki.EndEntityProfile, "sign", staticmethod(flaky))
+    return calls
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs what waits for the commit (the new CRL, a notice, the event
+    lines) as it would in production."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

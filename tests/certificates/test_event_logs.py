@@ -48,12 +48,6 @@ def names(lines):
     return [name for name, _fields in lines]
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run the block's on-commit callbacks (the event lines are written after the commit)."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 # -- one line per event -----------------------------------------------------------------------------
 
 def test_an_issuance_is_one_line(events, committed, certificate_factory, customer):

@@ -25,6 +25,7 @@ from certificates.management.commands.renew_certificates import Command
 from certificates.models import VID_PURPOSE, Certificate, CertificateEvent, SealedKey
 from certificates.renewal import certificates_renew
 from certificates.services import certificate_unlock_key
+from tests.certificates.conftest import Crash, fail_on_call
 from tests.certificates.conftest import due_moment as inside_window
 from tests.conftest import PIN
 
@@ -33,10 +34,6 @@ pytestmark = pytest.mark.django_db
 SEOUL = ZoneInfo("Asia/Seoul")
 WINDOW = timedelta(days=30)
 SECOND = timedelta(seconds=1)
-
-
-class Crash(BaseException):
-    """A crash mid-batch (a kill, a lost connection): not an ``Exception`` the loop may swallow."""
 
 
 @pytest.fixture(autouse=True)
@@ -323,21 +320,6 @@ def test_certificates_past_their_expiry_are_marked_expired(renew, command, issue
 
 
 # -- Crash safety ---------------------------------------------------------------------------------------
-
-def fail_on_call(monkeypatch, number, exception):
-    """Make the signing of a renewed certificate raise on its ``number``-th call."""
-    real = pki.EndEntityProfile.sign
-    calls = []
-
-    def flaky(builder, **kwargs):
-        calls.append(1)
-        if len(calls) == number:
-            raise exception
-        return real(builder, **kwargs)
-
-    monkeypatch.setattr(pki.EndEntityProfile, "sign", staticmethod(flaky))
-    return calls
-
 
 def fail_writing_events(monkeypatch, exception):
     """Make the batch's insert of audit rows raise (after its certificates were written)."""

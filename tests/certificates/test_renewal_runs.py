@@ -16,21 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import customer_update
-from certificates import pki
 from certificates.models import Certificate, RenewalFailure, RenewalRun
 from certificates.renewal import certificates_renew, error_text
 from certificates.selectors import renewal_run_warnings
-from tests.certificates.conftest import due_moment
+from tests.certificates.conftest import Crash, due_moment, fail_on_call
 from tests.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:certificates_renewalrun_changelist")
 INDEX = reverse("admin:index")
-
-
-class Crash(BaseException):
-    """The process dying mid-batch (a kill): not an ``Exception`` anything may catch."""
 
 
 @pytest.fixture(autouse=True)
@@ -44,19 +39,6 @@ def run_command(*args, at):
     with time_machine.travel(at, tick=False):
         call_command("renew_certificates", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-def crash_on_sign(monkeypatch, number, exception):
-    real = pki.EndEntityProfile.sign
-    calls = []
-
-    def flaky(builder, **kwargs):
-        calls.append(1)
-        if len(calls) == number:
-            raise exception
-        return real(builder, **kwargs)
-
-    monkeypatch.setattr(pki.EndEntityProfile, "sign", staticmethod(flaky))
 
 
 def page(response):
@@ -159,7 +141,7 @@ def test_a_run_killed_mid_way_stays_on_record_unfinished(issue_many, monkeypatch
     and after each, and nothing closes it when the process dies."""
     certificates = issue_many(4)
     moment = due_moment(certificates)
-    crash_on_sign(monkeypatch, 3, Crash("killed"))
+    fail_on_call(monkeypatch, 3, Crash("killed"))
     with pytest.raises(Crash):
         certificates_renew(now=moment, batch_size=2)
 

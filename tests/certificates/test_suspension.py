@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from cryptography import x509
-from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -29,7 +28,7 @@ from certificates.services import (
 from certificates.signing import certificate_sign, error_messages
 from tests.certificates.conftest import cloud_connect
 from tests.certificates.test_signing import refused, sign, verify
-from tests.conftest import PIN
+from tests.conftest import PIN, staff_login
 from verification import services as verification
 from verification.backends import locmem
 from verification.models import Challenge
@@ -48,12 +47,6 @@ RESUME_PAGE = reverse("certificates:manage_resume")
 def fast(settings, outbox):
     settings.PIN_SCRYPT_N = 2**10
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run what waits for the commit (the new CRL, the notice) as it would in production."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def page(response) -> str:
@@ -276,22 +269,14 @@ def test_the_reissue_page_suggests_lost_for_a_suspended_certificate(wizard, cert
 
 # -- Admin -----------------------------------------------------------------------------------------
 
-def staff(username, group):
-    user = User.objects.create_user(username, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client = Client()
-    client.force_login(user)
-    return client, user
-
-
 @pytest.fixture
 def officer():
-    return staff("officer", "인증서 관리자")
+    return staff_login("officer", "인증서 관리자")
 
 
 @pytest.fixture
 def reviewer():
-    return staff("reviewer", "인증서 검토자")
+    return staff_login("reviewer", "인증서 검토자")
 
 
 def admin_url(name, certificate):

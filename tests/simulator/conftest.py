@@ -3,16 +3,13 @@
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from certcenter import clock
-
 
 @pytest.fixture
 def controls(settings):
-    """SIMULATOR_CONTROLS_ENABLED on, whatever the .env says; the clock at real time."""
+    """SIMULATOR_CONTROLS_ENABLED on, whatever the .env says (the clock starts and ends at real
+    time anyway: tests/conftest.py's empty_cache)."""
     settings.SIMULATOR_CONTROLS_ENABLED = True
-    clock.offset_publish(clock.ZERO)
-    yield settings
-    clock.offset_publish(clock.ZERO)
+    return settings
 
 
 @pytest.fixture
