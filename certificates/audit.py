@@ -25,26 +25,30 @@ def event_record(
     actor: str,
     certificate: Certificate | None = None,
     customer: Customer | None = None,
+    customer_id: int | None = None,
     staff_user=None,
     client_ip: str | None = None,
     reason: str = "",
     outcome: str = "",
+    **log_fields,
 ) -> CertificateEvent:
-    """Write one audit row; ``outcome`` is a short code for the log line (``reason`` is not logged)."""
+    """Write one audit row (for ``customer``, or just their ``customer_id``); ``outcome`` is a short
+    code for the log line, with ``log_fields`` (``reason`` is not logged)."""
     if customer is None and certificate is not None:
         customer = certificate.customer
+    whose = {"customer": customer} if customer is not None else {"customer_id": customer_id}
     event = CertificateEvent.objects.create(
         kind=kind,
         actor=actor,
         certificate=certificate,
-        customer=customer,
         staff_user=staff_user,
         client_ip=client_ip or None,
         reason=reason[:255],
         created_at=now(),
+        **whose,
     )
     event_logged(event, outcome=outcome,
-                 serial=certificate.serial if certificate is not None else None)
+                 serial=certificate.serial if certificate is not None else None, **log_fields)
     return event
 
 
@@ -89,13 +93,11 @@ def repeated_failure_record(*, key: str, reason: str, window_seconds: int,
             since = timezone.localtime(repeat.earlier_start)
             reason = (f"{reason} (직전 {since:%Y-%m-%d %H:%M}부터 {duration_text(window_seconds)}간 "
                       f"{repeat.earlier}회)")
-        event = CertificateEvent.objects.create(
+        return event_record(
             kind=CertificateEvent.Kind.VERIFICATION_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
-            customer_id=customer_id, client_ip=client_ip or None, reason=reason[:255],
-            created_at=now(),
+            customer_id=customer_id, client_ip=client_ip, reason=reason, outcome=outcome,
+            repeats_before=repeat.earlier or None,
         )
-        event_logged(event, outcome=outcome, repeats_before=repeat.earlier or None)
-        return event
 
 
 IDENTIFY_MISMATCH = "본인 확인 실패: 아이디·주민등록번호 불일치"
@@ -119,14 +121,13 @@ def identification_failure_record(*, user_id: str, client_ip: str | None) -> Cer
     already bounds how many there can be.) The typed ID itself is not kept.
     """
     customer_id = _customer_id(user_id)
-    event = CertificateEvent.objects.create(
+    known = customer_id is not None
+    return event_record(
         kind=CertificateEvent.Kind.VERIFICATION_FAILED, actor=CertificateEvent.Actor.CUSTOMER,
-        customer_id=customer_id, client_ip=client_ip or None, created_at=now(),
-        reason=IDENTIFY_MISMATCH if customer_id is not None else IDENTIFY_UNKNOWN_ID,
+        customer_id=customer_id, client_ip=client_ip,
+        reason=IDENTIFY_MISMATCH if known else IDENTIFY_UNKNOWN_ID,
+        outcome="identify_mismatch" if known else "identify_unknown_id",
     )
-    event_logged(event, outcome="identify_mismatch" if customer_id is not None
-                 else "identify_unknown_id")
-    return event
 
 
 def identification_refusal_record(*, user_id: str, per_user: bool,
